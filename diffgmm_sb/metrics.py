@@ -1,0 +1,88 @@
+"""Enhancement metrics for SpeechBrain's ``MetricStats``: PESQ-wb, STOI, SI-SDR.
+
+Each function scores one batch, ``pred`` and ``target`` of shape
+``[batch, time]`` with relative ``lengths``, and returns one value per
+utterance, which is the signature ``MetricStats(metric=...)`` expects. PESQ
+comes from the ``pesq`` package (ITU-T P.862.2 wide band), STOI from
+``pystoi``.
+
+Authors
+ * diffgmm-sb developers 2026
+"""
+
+import numpy as np
+import torch
+from pesq import NoUtterancesError, PesqError, pesq
+from pystoi import stoi as pystoi_stoi
+
+
+def _trimmed(pred, target, lengths):
+    """Yields numpy (pred, target) pairs cut to each utterance's true length."""
+    if lengths is None:
+        lengths = torch.ones(pred.shape[0])
+    for p, t, rel in zip(pred, target, lengths):
+        n = int(round(float(rel) * pred.shape[-1]))
+        yield (
+            p[:n].detach().cpu().double().numpy(),
+            t[:n].detach().cpu().double().numpy(),
+        )
+
+
+def pesq_wb(pred, target, lengths=None, sample_rate=16000):
+    """Wide-band PESQ per utterance (NaN where PESQ finds no utterance).
+
+    Example
+    -------
+    >>> t = torch.sin(torch.arange(16000) * 0.05).unsqueeze(0) * 0.3
+    >>> pesq_wb(t, t).shape
+    torch.Size([1])
+    """
+    scores = []
+    for p, t in _trimmed(pred, target, lengths):
+        try:
+            scores.append(pesq(sample_rate, t, p, "wb"))
+        except (NoUtterancesError, PesqError):
+            scores.append(float("nan"))
+    return torch.tensor(scores)
+
+
+def stoi(pred, target, lengths=None, sample_rate=16000):
+    """Short-time objective intelligibility per utterance.
+
+    Example
+    -------
+    >>> t = torch.randn(1, 16000)
+    >>> float(stoi(t, t)[0]) > 0.99
+    True
+    """
+    return torch.tensor(
+        [
+            pystoi_stoi(t, p, sample_rate, extended=False)
+            for p, t in _trimmed(pred, target, lengths)
+        ]
+    )
+
+
+def si_sdr(pred, target, lengths=None):
+    """Scale-invariant signal-to-distortion ratio (dB) per utterance.
+
+    Example
+    -------
+    >>> t = torch.randn(1, 1000)
+    >>> float(si_sdr(2.0 * t, t)[0]) > 100
+    True
+    """
+    scores = []
+    for p, t in _trimmed(pred, target, lengths):
+        p, t = p - p.mean(), t - t.mean()
+        alpha = np.dot(p, t) / max(np.dot(t, t), 1e-12)
+        projection = alpha * t
+        residual = p - projection
+        scores.append(
+            10
+            * np.log10(
+                max(np.dot(projection, projection), 1e-12)
+                / max(np.dot(residual, residual), 1e-12)
+            )
+        )
+    return torch.tensor(scores)

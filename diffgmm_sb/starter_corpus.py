@@ -1,0 +1,425 @@
+"""The embedded default data: a small real-audio starter corpus.
+
+``prepare_starter_corpus`` builds, offline of any data hub and idempotently,
+SpeechBrain JSON manifests from real recordings that Debian distributes:
+
+* clean speech: the Asterisk IVR prompts of four professional voice talents
+  (``asterisk-core-sounds-{en,es,fr,it,ru}-g722``, 16 kHz G.722; CC BY-SA 3.0,
+  Russian CC BY 3.0), split by speaker: training Allison Smith (en + es) and
+  Carlo (it), validation June Wallack (fr), test the Russian voice;
+* real recorded noise: 0 A.D.'s ambiences (``0ad-data``; crowds, farm,
+  nature, rivers, waves, rain, wind, thunder; CC BY-SA 3.0), FlightGear's
+  recorded engines, wind, rain, tyres and water (``flightgear-data-base``;
+  GPL-2+), music on hold (``asterisk-moh-opsound-wav``; CC BY-SA 3.0) and
+  keyboard clicks (``bucklespring-data``; GPL-2+), plus noise we generate
+  (coloured, mains hum, modulated, typing).
+
+Noise recordings are split into training and held-out files (each category
+with three or more files gives every third file to the held-out set; smaller
+categories are split in time), so validation and test mix unseen speakers with
+unseen noise at SNRs drawn from ``snr_range``. Training pairs are mixed on the
+fly (``diffgmm_sb.data``) from ``train.json`` (clean speech) and
+``noise_train.json``.
+
+Authors
+ * diffgmm-sb developers 2026
+"""
+
+import glob
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+from speechbrain.utils.logger import get_logger
+
+from diffgmm_sb import noise as synth
+from diffgmm_sb.audio import decode, fit_length, mix_at_snr, rms, write_wav
+from diffgmm_sb.debian_sources import extract_members, fetch_package
+
+logger = get_logger(__name__)
+SAMPLE_RATE = 16000
+MANIFESTS = ("train.json", "valid.json", "test.json", "noise_train.json", "noise.json")
+
+
+@dataclass(frozen=True)
+class SpeechSource:
+    """Prompts of one voice talent inside one Debian package."""
+
+    package: str
+    pattern: str
+    speaker: str
+    licence: str
+
+
+SPEECH_SOURCES = (
+    SpeechSource(
+        "asterisk-core-sounds-en-g722",
+        "usr/share/asterisk/sounds/en_US_f_Allison/*.g722",
+        "allison",
+        "CC-BY-SA-3.0",
+    ),
+    SpeechSource(
+        "asterisk-core-sounds-es-g722",
+        "usr/share/asterisk/sounds/es_MX_f_Allison/*.g722",
+        "allison",
+        "CC-BY-SA-3.0",
+    ),
+    SpeechSource(
+        "asterisk-core-sounds-it-g722",
+        "usr/share/asterisk/sounds/it_IT_m_Carlo/*.g722",
+        "carlo",
+        "CC-BY-SA-3.0",
+    ),
+    SpeechSource(
+        "asterisk-core-sounds-fr-g722",
+        "usr/share/asterisk/sounds/fr_CA_f_June/*.g722",
+        "june",
+        "CC-BY-SA-3.0",
+    ),
+    SpeechSource(
+        "asterisk-core-sounds-ru-g722",
+        "usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU/*.g722",
+        "ivrvoice_ru",
+        "CC-BY-3.0",
+    ),
+)
+SPEAKER_SPLIT = {
+    "train": ("allison", "carlo"),
+    "valid": ("june",),
+    "test": ("ivrvoice_ru",),
+}
+
+# (package, file pattern inside the package, category, licence)
+FLIGHTGEAR = "usr/share/games/flightgear/"
+NOISE_FILES = (
+    ("flightgear-data-base", FLIGHTGEAR + "Sounds/engine-prop.wav", "engine", "GPL-2+"),
+    ("flightgear-data-base", FLIGHTGEAR + "Sounds/prop.wav", "engine", "GPL-2+"),
+    ("flightgear-data-base", FLIGHTGEAR + "Sounds/R-1535Slow.wav", "engine", "GPL-2+"),
+    ("flightgear-data-base", FLIGHTGEAR + "Sounds/turbojet_fan.wav", "engine", "GPL-2+"),
+    ("flightgear-data-base", FLIGHTGEAR + "Sounds/exhaust_loop.wav", "engine", "GPL-2+"),
+    (
+        "flightgear-data-base",
+        FLIGHTGEAR + "Aircraft/c172p/Sounds/engine*.wav",
+        "engine",
+        "GPL-2+",
+    ),
+    ("flightgear-data-base", FLIGHTGEAR + "Sounds/wind*.wav", "wind", "GPL-2+"),
+    ("flightgear-data-base", FLIGHTGEAR + "Sounds/rain*.wav", "rain", "GPL-2+"),
+    (
+        "flightgear-data-base",
+        FLIGHTGEAR + "Aircraft/c172p/Sounds/tires-rolling-*.wav",
+        "road",
+        "GPL-2+",
+    ),
+    ("flightgear-data-base", FLIGHTGEAR + "Sounds/rattleroll.wav", "road", "GPL-2+"),
+    (
+        "flightgear-data-base",
+        FLIGHTGEAR + "Aircraft/c172p/Sounds/water-*.wav",
+        "water",
+        "GPL-2+",
+    ),
+    ("asterisk-moh-opsound-wav", "usr/share/asterisk/moh/*.wav", "music", "CC-BY-SA-3.0"),
+)
+ZERO_AD_ZIP = "usr/share/games/0ad/mods/public/public.zip"
+ZERO_AD_CATEGORIES = (  # (prefix of the file name under audio/ambient/, category)
+    ("amb_farm", "farm"),
+    ("amb_port", "crowd"),
+    ("amb_trade", "crowd"),
+    ("day_", "nature"),
+    ("river", "water"),
+    ("waterfall", "water"),
+    ("wave", "waves"),
+    ("rain", "rain"),
+    ("snowstorm", "wind"),
+    ("wind", "wind"),
+    ("thunder", "thunder"),
+)
+KEYBOARD = ("bucklespring-data", "usr/share/buckle/wav/*.wav", "GPL-2+")
+
+
+def _relative(path, root):
+    return os.path.relpath(path, root)
+
+
+def _manifest_path(path, data_folder):
+    """A path in SpeechBrain manifest form: ``{data_root}/relative/path``."""
+    return "{data_root}/" + _relative(path, data_folder)
+
+
+def _write_json(path, data):
+    tmp = path + ".part"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)
+
+
+def _trim_silence(wav, threshold_db=-50.0, frame=400):
+    """Drops leading/trailing frames quieter than ``threshold_db`` below the peak frame."""
+    n = len(wav) // frame
+    if n == 0:
+        return wav
+    energy = np.sqrt(np.mean(wav[: n * frame].reshape(n, frame) ** 2, axis=1)) + 1e-12
+    loud = np.nonzero(20 * np.log10(energy / energy.max()) > threshold_db)[0]
+    if len(loud) == 0:
+        return wav[:0]
+    return wav[loud[0] * frame : (loud[-1] + 1) * frame]
+
+
+def _collect_speech(data_folder, cache_folder):
+    """Decodes every prompt to ``speech/<speaker>/``; returns records per speaker."""
+    by_speaker = {}
+    for src in SPEECH_SOURCES:
+        deb = fetch_package(src.package, os.path.join(cache_folder, "debs"))
+        raw = os.path.join(cache_folder, "raw")
+        files = sorted(extract_members(deb, [src.pattern], raw))
+        lang = src.package.split("-")[3]
+        for path in files:
+            uid = f"{src.speaker}_{lang}_{os.path.splitext(os.path.basename(path))[0]}"
+            out = os.path.join(data_folder, "speech", src.speaker, uid + ".wav")
+            try:
+                wav = _trim_silence(decode(path, SAMPLE_RATE))
+            except ValueError as err:  # a few packaged prompts are empty
+                logger.warning("skipping %s", err)
+                continue
+            if len(wav) < SAMPLE_RATE // 2:  # drop prompts under 0.5 s
+                continue
+            write_wav(out, wav, SAMPLE_RATE)
+            by_speaker.setdefault(src.speaker, []).append(
+                {
+                    "id": uid,
+                    "clean_wav": _manifest_path(out, data_folder),
+                    "length": len(wav) / SAMPLE_RATE,
+                    "spk_id": src.speaker,
+                    "source": f"{src.package}:{os.path.basename(path)}",
+                    "licence": src.licence,
+                }
+            )
+    return by_speaker
+
+
+def _zero_ad_category(name):
+    for prefix, category in ZERO_AD_CATEGORIES:
+        if name.startswith(prefix):
+            return category
+    return None
+
+
+def _recorded_noise(cache_folder):
+    """Yields (name, waveform, category, source, licence) of real recorded noise."""
+    raw = os.path.join(cache_folder, "raw")
+    for package in dict.fromkeys(pk for pk, *_ in NOISE_FILES):
+        entries = [e for e in NOISE_FILES if e[0] == package]
+        deb = fetch_package(package, os.path.join(cache_folder, "debs"))
+        extract_members(deb, [pattern for _, pattern, _, _ in entries], raw)
+        for _, pattern, category, licence in entries:
+            for path in sorted(glob.glob(os.path.join(raw, pattern))):
+                source = f"{package}:{_relative(path, raw)}"
+                yield (
+                    os.path.basename(path),
+                    decode(path, SAMPLE_RATE),
+                    category,
+                    source,
+                    licence,
+                )
+    deb = fetch_package("0ad-data", os.path.join(cache_folder, "debs"))
+    zip_path = os.path.join(raw, ZERO_AD_ZIP)
+    if not os.path.exists(zip_path):
+        extract_members(deb, [ZERO_AD_ZIP], raw)
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            name = info.filename
+            if not (name.startswith("audio/ambient/") and name.endswith(".ogg")):
+                continue
+            category = _zero_ad_category(os.path.basename(name))
+            if category is None:
+                continue
+            tmp = os.path.join(raw, "0ad", os.path.basename(name))
+            os.makedirs(os.path.dirname(tmp), exist_ok=True)
+            with archive.open(info) as src, open(tmp, "wb") as dst:
+                dst.write(src.read())
+            wav = decode(tmp, SAMPLE_RATE)
+            yield os.path.basename(name), wav, category, f"0ad-data:{name}", "CC-BY-SA-3.0"
+    os.remove(zip_path)  # 3 GB of game data, of which 30 MB were needed
+
+
+def _synthetic_noise(rng, clicks, count, seconds=10.0):
+    """Yields (name, waveform, category) of generated noise."""
+    length = int(seconds * SAMPLE_RATE)
+    for i in range(count):
+        yield (
+            f"coloured_{i}",
+            synth.coloured(rng, length, rng.uniform(0.0, 2.0)),
+            "coloured",
+        )
+        yield f"hum_{i}", synth.hum(rng, length), "hum"
+        yield f"modulated_{i}", synth.modulated(rng, length), "modulated"
+        yield (
+            f"typing_{i}",
+            synth.typing(rng, clicks, length, rate=rng.uniform(3, 10)),
+            "typing",
+        )
+
+
+def _split_noise(items, heldout_every=3):
+    """Assigns each (name, wav, category, ...) to 'train' or 'heldout'.
+
+    Categories with at least ``heldout_every`` files give every
+    ``heldout_every``-th file to the held-out set; smaller ones are cut in
+    time, the last quarter of each file held out.
+    """
+    by_cat = {}
+    for item in items:
+        by_cat.setdefault(item[2], []).append(item)
+    for group in by_cat.values():
+        if len(group) >= heldout_every:
+            for i, item in enumerate(group):
+                yield ("heldout" if i % heldout_every == 1 else "train"), item
+        else:
+            for name, wav, *rest in group:
+                cut = int(len(wav) * 0.75)
+                yield "train", (name, wav[:cut], *rest)
+                yield "heldout", (name, wav[cut:], *rest)
+
+
+def _collect_noise(data_folder, cache_folder, rng):
+    """Writes noise files to ``noise/<split>/<category>/`` and returns records."""
+    recorded = []
+    for name, wav, category, source, licence in _recorded_noise(cache_folder):
+        wav = _trim_silence(wav)
+        if len(wav) < SAMPLE_RATE or rms(wav) < 1e-4:
+            continue
+        recorded.append((name, wav, category, source, licence))
+    deb = fetch_package(KEYBOARD[0], os.path.join(cache_folder, "debs"))
+    click_files = sorted(
+        extract_members(deb, [KEYBOARD[1]], os.path.join(cache_folder, "raw"))
+    )
+    clicks = [decode(p, SAMPLE_RATE) for p in click_files]
+    half = len(clicks) // 2
+    made = []
+    for split, pool, count in (("train", clicks[:half], 12), ("heldout", clicks[half:], 4)):
+        for name, wav, category in _synthetic_noise(rng, pool, count):
+            made.append(
+                (
+                    split,
+                    (
+                        f"{split}_{name}",
+                        wav,
+                        category,
+                        "generated (diffgmm_sb.noise)"
+                        + (f" from {KEYBOARD[0]} clicks" if category == "typing" else ""),
+                        KEYBOARD[2] if category == "typing" else "CC0-1.0",
+                    ),
+                )
+            )
+    records = {}
+    for split, (name, wav, category, source, licence) in [*_split_noise(recorded), *made]:
+        stem = os.path.splitext(name)[0]
+        uid = f"{split}_{category}_{stem}"
+        out = os.path.join(data_folder, "noise", split, category, uid + ".wav")
+        write_wav(out, wav, SAMPLE_RATE)
+        records[uid] = {
+            "noise_wav": _manifest_path(out, data_folder),
+            "length": len(wav) / SAMPLE_RATE,
+            "category": category,
+            "split": split,
+            "recorded": not source.startswith("generated"),
+            "source": source,
+            "licence": licence,
+        }
+    return records
+
+
+def _mix_split(data_folder, split, utterances, noise_records, snr_range, rng, count):
+    """Writes fixed noisy/clean pairs of ``split`` and returns its manifest."""
+    pool = [(uid, r) for uid, r in sorted(noise_records.items()) if r["split"] == "heldout"]
+    chosen = [utterances[i] for i in sorted(rng.permutation(len(utterances))[:count])]
+    manifest = {}
+    for utt in chosen:
+        clean = decode(utt["clean_wav"].format(data_root=data_folder), SAMPLE_RATE)
+        noise_id, noise_rec = pool[int(rng.integers(len(pool)))]
+        noise = decode(noise_rec["noise_wav"].format(data_root=data_folder), SAMPLE_RATE)
+        snr = float(rng.uniform(*snr_range))
+        noisy, clean = mix_at_snr(clean, fit_length(noise, len(clean), rng), snr)
+        paths = {}
+        for kind, wav in (("noisy", noisy), ("clean", clean)):
+            out = os.path.join(data_folder, split, kind, utt["id"] + ".wav")
+            write_wav(out, wav, SAMPLE_RATE)
+            paths[f"{kind}_wav"] = _manifest_path(out, data_folder)
+        manifest[utt["id"]] = {
+            **paths,
+            "length": len(clean) / SAMPLE_RATE,
+            "spk_id": utt["spk_id"],
+            "noise_id": noise_id,
+            "noise_category": noise_rec["category"],
+            "snr": round(snr, 2),
+        }
+    return manifest
+
+
+def prepare_starter_corpus(
+    data_folder,
+    cache_folder=None,
+    snr_range=(0.0, 15.0),
+    num_valid=30,
+    num_test=60,
+    min_eval_seconds=1.5,
+    seed=1234,
+    skip_prep=False,
+):
+    """Builds the starter corpus and its manifests (idempotent).
+
+    Arguments
+    ---------
+    data_folder : str
+        Where the corpus and the manifests ``train.json``, ``valid.json``,
+        ``test.json``, ``noise_train.json`` and ``noise.json`` are written.
+        Audio paths in the manifests start with ``{data_root}``, replaced by
+        ``data_folder`` when the manifests are loaded.
+    cache_folder : str, optional
+        Where the Debian packages and their raw files are kept
+        (default ``<data_folder>/.cache``).
+    snr_range : tuple of float
+        SNRs (dB) of the validation and test mixtures.
+    num_valid, num_test : int
+        Number of validation and test utterances.
+    min_eval_seconds : float
+        Shortest prompt used for validation and test.
+    seed : int
+        Seed of every random choice.
+    skip_prep : bool
+        Do nothing (data prepared elsewhere).
+    """
+    if skip_prep:
+        return
+    if all(os.path.exists(os.path.join(data_folder, m)) for m in MANIFESTS):
+        return
+    cache_folder = cache_folder or os.path.join(data_folder, ".cache")
+    rng = np.random.default_rng(seed)
+    os.makedirs(data_folder, exist_ok=True)
+    by_speaker = _collect_speech(data_folder, cache_folder)
+    noise_records = _collect_noise(data_folder, cache_folder, rng)
+    train = {
+        u["id"]: {k: v for k, v in u.items() if k != "id"}
+        for spk in SPEAKER_SPLIT["train"]
+        for u in by_speaker[spk]
+    }
+    splits = {}
+    for split, count in (("valid", num_valid), ("test", num_test)):
+        utts = [
+            u
+            for spk in SPEAKER_SPLIT[split]
+            for u in by_speaker[spk]
+            if u["length"] >= min_eval_seconds
+        ]
+        splits[split] = _mix_split(
+            data_folder, split, utts, noise_records, snr_range, rng, count
+        )
+    noise_train = {k: v for k, v in noise_records.items() if v["split"] == "train"}
+    _write_json(os.path.join(data_folder, "noise_train.json"), noise_train)
+    _write_json(os.path.join(data_folder, "train.json"), train)
+    _write_json(os.path.join(data_folder, "valid.json"), splits["valid"])
+    _write_json(os.path.join(data_folder, "test.json"), splits["test"])
+    # noise.json (the full noise inventory) is written last: it marks completion.
+    _write_json(os.path.join(data_folder, "noise.json"), noise_records)

@@ -1,0 +1,28 @@
+"""Installs diffgmm-sb, the DiffGMM speech denoiser for SpeechBrain."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="diffgmm-sb",
+    version="0.1.0",
+    description=(
+        "DiffGMM: diffusion Gaussian-mixture audio denoising as a SpeechBrain extension"
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["diffgmm_sb", "diffgmm_sb.*"]),
+    python_requires=">=3.9",
+    install_requires=[
+        "speechbrain==1.1.2",
+        "torch==2.11.0",
+        "torchaudio==2.11.0",
+        "hyperpyyaml",
+        "pesq",
+        "pystoi",
+        "soundfile",
+        "av",
+        "numpy",
+    ],
+    extras_require={"test": ["pytest", "ruff"]},
+    license="Apache-2.0",
+)

@@ -1,0 +1,67 @@
+"""The DiffGMM network: shapes, lengths and padding, normalisation."""
+
+import pytest
+import torch
+
+from diffgmm_sb.diffusion import NoiseSchedule
+from diffgmm_sb.mixture import MixtureHead
+from diffgmm_sb.model import DiffGMM, valid_mask
+from diffgmm_sb.unet import WaveUNet
+
+
+def _model(k=2):
+    torch.manual_seed(0)
+    unet = WaveUNet(out_channels=8, front_channels=8, channels=[8, 16], strides=[2, 2])
+    return DiffGMM(unet, MixtureHead(8, num_components=k), NoiseSchedule(num_steps=4))
+
+
+@pytest.mark.parametrize("length", [1, 17, 64, 1000, 1234])
+def test_any_length_keeps_shape(length):
+    model = _model().eval()
+    noisy = torch.randn(2, length)
+    out = model.enhance(noisy)
+    assert out.shape == noisy.shape
+    assert torch.isfinite(out).all()
+
+
+def test_padding_is_ignored_by_the_loss_and_zero_in_the_output():
+    model = _model()
+    clean, noisy = torch.randn(2, 800), torch.randn(2, 800)
+    lens = torch.tensor([1.0, 0.5])
+    t = torch.tensor([2, 3])
+    torch.manual_seed(1)
+    ref = model.training_losses(clean, noisy, lens, t)
+    garbage_c, garbage_n = clean.clone(), noisy.clone()
+    garbage_c[1, 400:] = 100.0
+    garbage_n[1, 400:] = -100.0
+    torch.manual_seed(1)
+    other = model.training_losses(garbage_c, garbage_n, lens, t)
+    assert torch.allclose(ref[0], other[0]) and torch.allclose(ref[1], other[1])
+    out = model.eval().enhance(garbage_n, lens)
+    assert torch.all(out[1, 400:] == 0)
+    assert torch.isfinite(out).all()
+
+
+def test_scale_equivariance():
+    model = _model().eval()
+    noisy = torch.randn(1, 512) * 0.1
+    a = model.enhance(noisy)
+    b = model.enhance(noisy * 10.0)
+    assert torch.allclose(a * 10.0, b, atol=1e-4)
+
+
+def test_silence_gives_silence_not_nan():
+    model = _model().eval()
+    out = model.enhance(torch.zeros(1, 3000))
+    assert torch.isfinite(out).all() and out.abs().max() < 1e-3
+
+
+def test_valid_mask_relative_lengths():
+    mask = valid_mask(torch.zeros(3, 10), torch.tensor([1.0, 0.55, 0.1]))
+    assert mask.sum(dim=1).tolist() == [10, 6, 1]
+
+
+def test_k1_is_the_same_code():
+    model = _model(k=1)
+    nll, mse = model.training_losses(torch.randn(2, 300), torch.randn(2, 300))
+    assert torch.isfinite(nll) and torch.isfinite(mse)
