@@ -101,7 +101,7 @@ def mix_at_snr(clean, noise, snr_db, peak=0.95):
     -------
     >>> c, n = np.ones(4), np.array([1.0, -1.0, 1.0, -1.0])
     >>> noisy, clean = mix_at_snr(c * 0.1, n, 20.0)
-    >>> round(20 * np.log10(rms(clean) / rms(noisy - clean)), 6)
+    >>> round(float(20 * np.log10(rms(clean) / rms(noisy - clean))), 3)
     20.0
     """
     noise_rms = max(rms(noise), 1e-8)
