@@ -3,7 +3,9 @@
 The two DiffGMM terms (mixture NLL, noise prediction) act sample by sample.
 Perceptual quality (PESQ) depends on the spectral envelope, so the Brain can
 add, with weight ``stft_weight``, a multi-resolution STFT loss (spectral
-convergence + log-magnitude L1, Yamamoto et al. 2020) between the clean
+convergence, Yamamoto et al. 2020, + L1 between power-law compressed
+magnitudes ``|X|^0.3``, which unlike log-magnitudes does not blow up on the
+digital silence of clean references) between the clean
 estimate implied by the mixture mean, ``s_hat = x_t - sum_k pi_k mu_k``, and
 ``s``. SpeechBrain ships the same loss in ``lobes.models.HifiGAN``, but it
 calls ``torch.stft`` without ``return_complex`` and fails on torch >= 2.
@@ -14,6 +16,7 @@ Authors
 
 import torch
 
+COMPRESSION = 0.3
 DEFAULT_RESOLUTIONS = ((512, 128), (1024, 256), (256, 64))  # (n_fft, hop)
 
 
@@ -22,11 +25,16 @@ def _magnitude(wav, n_fft, hop):
     spec = torch.stft(
         wav, n_fft, hop_length=hop, window=window, return_complex=True, center=True
     )
-    return spec.abs().clamp(min=1e-7)
+    return spec.abs()
+
+
+def _compress(magnitude, eps=1e-4):
+    """``(|X|^2 + eps)^(c/2)``: ``|X|^c`` with a bounded gradient at 0."""
+    return (magnitude.pow(2) + eps).pow(COMPRESSION / 2)
 
 
 def multi_resolution_stft_loss(estimate, target, resolutions=DEFAULT_RESOLUTIONS):
-    """Spectral convergence + log-magnitude L1, averaged over resolutions.
+    """Spectral convergence + compressed-magnitude L1, averaged over resolutions.
 
     Arguments
     ---------
@@ -51,6 +59,6 @@ def multi_resolution_stft_loss(estimate, target, resolutions=DEFAULT_RESOLUTIONS
     for n_fft, hop in resolutions:
         est, ref = _magnitude(estimate, n_fft, hop), _magnitude(target, n_fft, hop)
         convergence = torch.linalg.norm(ref - est) / torch.linalg.norm(ref).clamp(min=1e-7)
-        log_l1 = (ref.log() - est.log()).abs().mean()
-        total = total + convergence + log_l1
+        compressed_l1 = (_compress(ref) - _compress(est)).abs().mean()
+        total = total + convergence + compressed_l1
     return total / len(resolutions)

@@ -40,6 +40,7 @@ from diffgmm_sb.debian_sources import extract_members, fetch_package
 
 logger = get_logger(__name__)
 SAMPLE_RATE = 16000
+MIN_SPEECH_RMS = 1e-3  # the packages' "silence/N" prompts are at about 1e-4
 MANIFESTS = ("train.json", "valid.json", "test.json", "noise_train.json", "noise.json")
 
 
@@ -183,7 +184,8 @@ def _collect_speech(data_folder, cache_folder):
             except ValueError as err:  # a few packaged prompts are empty
                 logger.warning("skipping %s", err)
                 continue
-            if len(wav) < SAMPLE_RATE // 2:  # drop prompts under 0.5 s
+            # Drop prompts under 0.5 s and the packages' silence files.
+            if len(wav) < SAMPLE_RATE // 2 or rms(wav) < MIN_SPEECH_RMS:
                 continue
             write_wav(out, wav, SAMPLE_RATE)
             by_speaker.setdefault(src.speaker, []).append(

@@ -39,12 +39,16 @@ class ResidualConv(nn.Module):
 
 
 class DownBlock(nn.Module):
-    """Strided convolution (time / stride) then a residual block."""
+    """Strided convolution (time / stride) then a residual block.
 
-    def __init__(self, in_channels, out_channels, stride, emb_dim):
+    The kernel (default ``2 * stride``) must exceed the stride by an even number.
+    """
+
+    def __init__(self, in_channels, out_channels, stride, emb_dim, kernel=None):
         super().__init__()
+        kernel = kernel or 2 * stride
         self.down = nn.Conv1d(
-            in_channels, out_channels, 2 * stride, stride=stride, padding=stride // 2
+            in_channels, out_channels, kernel, stride=stride, padding=(kernel - stride) // 2
         )
         self.emb = nn.Linear(emb_dim, out_channels)
         self.res = ResidualConv(out_channels)
@@ -58,12 +62,13 @@ class DownBlock(nn.Module):
 class UpBlock(nn.Module):
     """Residual block then transposed convolution (time * stride)."""
 
-    def __init__(self, in_channels, out_channels, stride, emb_dim):
+    def __init__(self, in_channels, out_channels, stride, emb_dim, kernel=None):
         super().__init__()
+        kernel = kernel or 2 * stride
         self.emb = nn.Linear(emb_dim, in_channels)
         self.res = ResidualConv(in_channels)
         self.up = nn.ConvTranspose1d(
-            in_channels, out_channels, 2 * stride, stride=stride, padding=stride // 2
+            in_channels, out_channels, kernel, stride=stride, padding=(kernel - stride) // 2
         )
 
     def forward(self, x, skip, emb):
@@ -85,7 +90,10 @@ class WaveUNet(nn.Module):
     front_channels : int
         Channels of the strided front end.
     front_stride : int
-        Stride of the front end (kernel = 2 * stride).
+        Stride of the front end.
+    front_kernel : int, optional
+        Kernel of the front end (and of the last decoder layer), default
+        ``2 * front_stride``; ``front_kernel - front_stride`` must be even.
     channels : list of int
         Channels of each encoder block below the front end.
     strides : list of int
@@ -112,6 +120,7 @@ class WaveUNet(nn.Module):
         out_channels=16,
         front_channels=64,
         front_stride=8,
+        front_kernel=None,
         channels=(96, 128, 192),
         strides=(4, 4, 2),
         emb_dim=64,
@@ -124,7 +133,9 @@ class WaveUNet(nn.Module):
         self.emb_mlp = nn.Sequential(
             nn.Linear(emb_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)
         )
-        self.front = DownBlock(in_channels, front_channels, front_stride, emb_dim)
+        self.front = DownBlock(
+            in_channels, front_channels, front_stride, emb_dim, kernel=front_kernel
+        )
         widths = [front_channels, *channels]
         self.encoder = nn.ModuleList(
             DownBlock(widths[i], widths[i + 1], strides[i], emb_dim)
@@ -143,7 +154,9 @@ class WaveUNet(nn.Module):
             UpBlock(widths[i + 1], widths[i], strides[i], emb_dim)
             for i in reversed(range(len(strides)))
         )
-        self.back = UpBlock(front_channels, out_channels, front_stride, emb_dim)
+        self.back = UpBlock(
+            front_channels, out_channels, front_stride, emb_dim, kernel=front_kernel
+        )
         self.total_stride = front_stride
         for s in strides:
             self.total_stride *= s

@@ -60,7 +60,7 @@ def test_training_improves_and_test_stage_writes_outputs(tmp_path):
     assert rows[-1][0] < rows[0][0], rows
     assert rows[-1][1] > rows[0][1], rows
     enhanced = sorted(os.listdir(out / "enhanced" / "test"))
-    assert enhanced == ["ivrvoice_ru_ru_2.wav", "ivrvoice_ru_ru_5.wav"]
+    assert enhanced == ["ivrvoice_ru_ru_agent-loginok.wav", "ivrvoice_ru_ru_agent-pass.wav"]
     scores = (out / "test_scores_test.csv").read_text().splitlines()
     assert scores[0].startswith("id,noisy_pesq") and len(scores) == 3
     assert "test pesq" in (out / "train_log.txt").read_text()
