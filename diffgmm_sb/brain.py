@@ -86,8 +86,11 @@ class DiffGMMBrain(sb.Brain):
             clean, _ = batch.clean_sig
             for stats in self.enhanced_metrics.values():
                 stats.append(batch.id, enhanced, clean, lens)
-            for stats in self.noisy_metrics.values():
-                stats.append(batch.id, noisy, clean, lens)
+            # The noisy input's scores do not change between epochs: once each.
+            if not set(batch.id) <= self.noisy_scored:
+                for stats in self.noisy_metrics.values():
+                    stats.append(batch.id, noisy, clean, lens)
+                self.noisy_scored.update(batch.id)
             if stage == sb.Stage.TEST:
                 self._write_enhanced(batch.id, enhanced, lens)
         return loss
@@ -106,9 +109,15 @@ class DiffGMMBrain(sb.Brain):
             self.enhanced_metrics = {
                 k: MetricStats(metric=fn, batch_eval=True) for k, fn in METRICS.items()
             }
-            self.noisy_metrics = {
-                k: MetricStats(metric=fn, batch_eval=True) for k, fn in METRICS.items()
-            }
+            if stage == sb.Stage.VALID and hasattr(self, "_valid_noisy"):
+                self.noisy_metrics, self.noisy_scored = self._valid_noisy
+            else:
+                self.noisy_metrics = {
+                    k: MetricStats(metric=fn, batch_eval=True) for k, fn in METRICS.items()
+                }
+                self.noisy_scored = set()
+            if stage == sb.Stage.VALID:
+                self._valid_noisy = (self.noisy_metrics, self.noisy_scored)
 
     def _summary(self, stage, stage_loss):
         steps = max(self.loss_terms["batches"], 1)
