@@ -24,5 +24,6 @@ setup(
         "numpy",
     ],
     extras_require={"test": ["pytest", "ruff"]},
+    entry_points={"console_scripts": ["diffgmm-enhance = diffgmm_sb.enhance:main_exit"]},
     license="Apache-2.0",
 )

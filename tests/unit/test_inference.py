@@ -1,5 +1,7 @@
 """DiffGMMEnhancement: loading a model folder offline, chunking, rates, channels."""
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -103,3 +105,22 @@ def test_bad_files_name_the_file(enhancer, tmp_path):
     sf.write(nan, np.full((100, 1), np.nan, dtype=np.float32), 16000, subtype="FLOAT")
     with pytest.raises(AudioInputError, match="nan.wav: the audio contains NaN"):
         enhancer.enhance_file(str(nan))
+
+
+def test_cli_writes_every_good_file_and_reports_the_bad_one(enhancer, tmp_path, capsys):
+    from diffgmm_sb.enhance import main
+
+    model_dir = enhancer.hparams.savedir  # the collected model folder
+    src = tmp_path / "in"
+    src.mkdir()
+    sf.write(src / "a.wav", np.zeros((8000, 2), dtype=np.float32) + 0.01, 22050)
+    sf.write(src / "b.flac", np.random.default_rng(1).standard_normal(4000) * 0.1, 16000)
+    (src / "c.wav").write_bytes(b"not audio")
+    out = tmp_path / "out"
+    code = main([str(src), "-o", str(out), "--model", model_dir, "--steps", "1"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert sorted(os.listdir(out)) == ["a.wav", "b.flac"]
+    assert "c.wav: cannot read audio" in captured.err
+    assert "2 of 3 files enhanced" in captured.out
+    assert sf.info(out / "a.wav").channels == 2
