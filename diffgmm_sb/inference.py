@@ -56,9 +56,10 @@ class DiffGMMEnhancement(Pretrained):
 
     Example
     -------
-    >>> # doctest: +SKIP
-    >>> enhancer = DiffGMMEnhancement.from_hparams(source="model_dir", savedir="tmp")
-    >>> enhancer.enhance_file("noisy.wav", output_filename="enhanced.wav")
+    >>> enhancer = DiffGMMEnhancement.from_hparams(
+    ...     source="model_dir", savedir="tmp"
+    ... )  # doctest: +SKIP
+    >>> enhancer.enhance_file("noisy.wav", "enhanced.wav")  # doctest: +SKIP
     """
 
     HPARAMS_NEEDED = [
