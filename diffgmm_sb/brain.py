@@ -17,6 +17,7 @@ import os
 
 import speechbrain as sb
 import torch
+from speechbrain.utils.distributed import if_main_process
 from speechbrain.utils.metric_stats import MetricStats
 
 from diffgmm_sb import metrics
@@ -91,7 +92,7 @@ class DiffGMMBrain(sb.Brain):
                 for stats in self.noisy_metrics.values():
                     stats.append(batch.id, noisy, clean, lens)
                 self.noisy_scored.update(batch.id)
-            if stage == sb.Stage.TEST:
+            if stage == sb.Stage.TEST and if_main_process():
                 self._write_enhanced(batch.id, enhanced, lens)
         return loss
 
@@ -156,7 +157,8 @@ class DiffGMMBrain(sb.Brain):
                 {"Epoch loaded": self.hparams.epoch_counter.current, "set": self.test_name},
                 test_stats=stats,
             )
-            self._write_scores()
+            if if_main_process():  # every rank scores the whole test set
+                self._write_scores()
         self.last_stage_stats = stats
 
     def _write_scores(self):

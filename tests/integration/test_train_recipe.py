@@ -31,11 +31,17 @@ def _epochs(log):
     return rows
 
 
-def run_recipe(tmp_path, *extra):
+def _errors(stderr):
+    """The tracebacks of a failed run (from every rank), else its last lines."""
+    blocks = re.findall(r"Traceback.*?\n\S.*?\n", stderr, flags=re.S)
+    return "\n".join(blocks)[-4000:] or stderr[-3000:]
+
+
+def run_recipe(tmp_path, *extra, launcher=()):
     data = make_corpus(str(tmp_path / "data"))
     out = tmp_path / "out"
     cmd = [
-        sys.executable,
+        *(launcher or [sys.executable]),
         os.path.join(ROOT, "train.py"),
         os.path.join(ROOT, "hparams", "diffgmm.yaml"),
         f"--data_folder={data}",
@@ -49,7 +55,7 @@ def run_recipe(tmp_path, *extra):
     ]
     env = {**os.environ, "PYTHONPATH": ROOT}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(tmp_path))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, _errors(proc.stderr)
     return out
 
 
@@ -64,3 +70,14 @@ def test_training_improves_and_test_stage_writes_outputs(tmp_path):
     scores = (out / "test_scores_test.csv").read_text().splitlines()
     assert scores[0].startswith("id,noisy_pesq") and len(scores) == 3
     assert "test pesq" in (out / "train_log.txt").read_text()
+
+
+def test_two_process_gloo_ddp_runs_and_checkpoints(tmp_path):
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2"]
+    out = run_recipe(
+        tmp_path, "--number_of_epochs=2", "--distributed_backend=gloo", launcher=launcher
+    )
+    assert len(_epochs((out / "train_log.txt").read_text())) == 2
+    checkpoints = [d for d in os.listdir(out / "save") if d.startswith("CKPT")]
+    assert len(checkpoints) == 1
+    assert (out / "save" / checkpoints[0] / "diffgmm.ckpt").is_file()
