@@ -9,7 +9,12 @@ import re
 import subprocess
 import sys
 
+import soundfile as sf
+import torch
 from fixture_corpus import make_corpus
+
+from diffgmm_sb.export import export_pretrained
+from diffgmm_sb.inference import DiffGMMEnhancement
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMALL_NET = [
@@ -70,6 +75,16 @@ def test_training_improves_and_test_stage_writes_outputs(tmp_path):
     scores = (out / "test_scores_test.csv").read_text().splitlines()
     assert scores[0].startswith("id,noisy_pesq") and len(scores) == 3
     assert "test pesq" in (out / "train_log.txt").read_text()
+
+    # The run exports to a hub-style folder that loads offline and enhances.
+    model_dir = export_pretrained(str(out), str(tmp_path / "model"))
+    assert sorted(os.listdir(model_dir)) == ["diffgmm.ckpt", "hyperparams.yaml"]
+    enhancer = DiffGMMEnhancement.from_hparams(
+        source=model_dir, savedir=str(tmp_path / "savedir")
+    )
+    noisy = tmp_path / "data" / "test" / "noisy" / enhanced[0]
+    wav = enhancer.enhance_file(str(noisy), output_filename=str(tmp_path / "e.wav"))
+    assert wav.shape[-1] == sf.info(noisy).frames and torch.isfinite(wav).all()
 
 
 def test_two_process_gloo_ddp_runs_and_checkpoints(tmp_path):
