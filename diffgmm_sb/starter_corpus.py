@@ -335,12 +335,19 @@ def _collect_noise(data_folder, cache_folder, rng):
 
 def _mix_split(data_folder, split, utterances, noise_records, snr_range, rng, count):
     """Writes fixed noisy/clean pairs of ``split`` and returns its manifest."""
-    pool = [(uid, r) for uid, r in sorted(noise_records.items()) if r["split"] == "heldout"]
+    # Category first, then file (as training draws), so that the generated
+    # categories with many small files do not crowd out the recorded ones.
+    pool = {}
+    for uid, rec in sorted(noise_records.items()):
+        if rec["split"] == "heldout":
+            pool.setdefault(rec["category"], []).append((uid, rec))
+    categories = sorted(pool)
     chosen = [utterances[i] for i in sorted(rng.permutation(len(utterances))[:count])]
     manifest = {}
     for utt in chosen:
         clean = decode(utt["clean_wav"].format(data_root=data_folder), SAMPLE_RATE)
-        noise_id, noise_rec = pool[int(rng.integers(len(pool)))]
+        files = pool[categories[int(rng.integers(len(categories)))]]
+        noise_id, noise_rec = files[int(rng.integers(len(files)))]
         noise = decode(noise_rec["noise_wav"].format(data_root=data_folder), SAMPLE_RATE)
         snr = float(rng.uniform(*snr_range))
         noisy, clean = mix_at_snr(clean, fit_length(noise, len(clean), rng), snr)
