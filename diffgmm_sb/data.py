@@ -21,7 +21,7 @@ import torchaudio.functional as AF
 from speechbrain.dataio.dataio import read_audio
 from speechbrain.dataio.dataset import DynamicItemDataset
 
-from diffgmm_sb.audio import fit_length
+from diffgmm_sb.audio import fit_length, mix_at_snr
 
 
 class ManifestError(ValueError):
@@ -67,23 +67,6 @@ def random_crop(length, segment_samples):
         return 0, length
     start = random.randint(0, length - segment_samples)
     return start, start + segment_samples
-
-
-def mix_tensor(clean, noise, snr_db, peak=0.95):
-    """Torch version of :func:`diffgmm_sb.audio.mix_at_snr` (training mixes).
-
-    Example
-    -------
-    >>> noisy, clean = mix_tensor(torch.ones(4) * 0.1, torch.ones(4), 0.0)
-    >>> torch.allclose(noisy, torch.full((4,), 0.2))
-    True
-    """
-    gain = clean.pow(2).mean().sqrt() / noise.pow(2).mean().sqrt().clamp(min=1e-8)
-    noisy = clean + gain * 10.0 ** (-snr_db / 20.0) * noise
-    top = noisy.abs().max()
-    if top > peak:
-        noisy, clean = noisy * (peak / top), clean * (peak / top)
-    return noisy, clean
 
 
 def random_equalize(wav, sample_rate, bass_db=(-3.0, 15.0), treble_db=(-6.0, 6.0)):
@@ -261,10 +244,11 @@ def dataio_prep(hparams):
             if equalize:
                 clean = random_equalize(clean, hparams["sample_rate"])
             noise = random.choice(random.choice(noise_pool))
-            excerpt = torch.from_numpy(fit_length(noise.numpy(), len(clean), _numpy_rng()))
-            noisy, clean = mix_tensor(clean, excerpt, random.uniform(snr_low, snr_high))
-            yield noisy
-            yield clean
+            excerpt = fit_length(noise.numpy(), len(clean), _numpy_rng())
+            snr = random.uniform(snr_low, snr_high)
+            noisy, clean = mix_at_snr(clean.numpy(), excerpt, snr)
+            yield torch.from_numpy(noisy)
+            yield torch.from_numpy(clean)
 
         sb.dataio.dataset.add_dynamic_item([datasets["train"]], mixing_pipeline)
 
