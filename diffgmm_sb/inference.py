@@ -23,6 +23,8 @@ import torch
 import torchaudio.functional as AF
 from speechbrain.inference.interfaces import Pretrained
 
+from diffgmm_sb.model import valid_mask
+
 
 class AudioInputError(ValueError):
     """An input file cannot be enhanced; the message names the file."""
@@ -115,11 +117,8 @@ class DiffGMMEnhancement(Pretrained):
         overlap = int(self.hparams.overlap_seconds * self.sample_rate)
         if total <= chunk:
             return self._enhance_chunk(noisy, lengths, steps, mode)
-        mask = torch.ones_like(noisy)
-        if lengths is not None:
-            abs_len = torch.round(lengths * total)
-            mask = (torch.arange(total, device=self.device) < abs_len[:, None]).float()
-            noisy = noisy * mask
+        mask = valid_mask(noisy, lengths)
+        noisy = noisy * mask
         out = torch.zeros_like(noisy)
         weight = torch.zeros(total, device=self.device)
         fade = torch.ones(chunk, device=self.device)
@@ -135,8 +134,9 @@ class DiffGMMEnhancement(Pretrained):
     def _read(self, path):
         """Reads ``[channels, time]`` float audio and its rate, validating it."""
         try:
-            info = sf.info(path)
-            audio, rate = sf.read(path, dtype="float32", always_2d=True)
+            with sf.SoundFile(path) as info:  # opened once: metadata and samples
+                rate = info.samplerate
+                audio = info.read(dtype="float32", always_2d=True)
         except (RuntimeError, sf.LibsndfileError, OSError) as err:
             raise AudioInputError(f"{path}: cannot read audio ({err})") from err
         if audio.shape[0] == 0:
