@@ -131,51 +131,118 @@ class DiffGMMEnhancement(Pretrained):
             weight[start : start + chunk] += fade
         return out / weight.clamp(min=1e-8) * mask
 
-    def _read(self, path):
-        """Reads ``[channels, time]`` float audio and its rate, validating it."""
+    def _open(self, path):
+        """Opens ``path`` for reading, checking that it holds audio."""
         try:
-            with sf.SoundFile(path) as info:  # opened once: metadata and samples
-                rate = info.samplerate
-                audio = info.read(dtype="float32", always_2d=True)
+            info = sf.SoundFile(path)
         except (RuntimeError, sf.LibsndfileError, OSError) as err:
             raise AudioInputError(f"{path}: cannot read audio ({err})") from err
-        if audio.shape[0] == 0:
+        if info.frames == 0:
+            info.close()
             raise AudioInputError(f"{path}: the file holds no audio samples")
+        return info
+
+    def _read_block(self, info, start, frames):
+        """Reads ``[channels, frames]`` float32 samples from ``start``, validated."""
+        try:
+            info.seek(start)
+            audio = info.read(frames, dtype="float32", always_2d=True)
+        except (RuntimeError, sf.LibsndfileError, OSError) as err:
+            raise AudioInputError(f"{info.name}: cannot read audio ({err})") from err
         wav = torch.from_numpy(audio.T.copy())
         if not torch.isfinite(wav).all():
-            raise AudioInputError(f"{path}: the audio contains NaN or infinite samples")
-        return wav, rate, info
+            raise AudioInputError(
+                f"{info.name}: the audio contains NaN or infinite samples"
+            )
+        return wav
 
-    def enhance_file(self, filename, output_filename=None, steps=None, mode=None):
-        """Enhances an audio file of any rate and channel count.
-
-        Returns the enhanced ``[channels, time]`` tensor at the file's rate;
-        writes it (same format and subtype, written to a temporary name and
-        renamed) when ``output_filename`` is given.
-        """
-        wav, rate, info = self._read(filename)
-        x = wav
-        if rate != self.sample_rate:
-            x = AF.resample(x, rate, self.sample_rate)
-        enhanced = self.enhance_batch(x, steps=steps, mode=mode).cpu()
+    def _enhance_block(self, wav, rate, steps, mode):
+        """Enhances one ``[channels, time]`` block given at ``rate``, returned at ``rate``."""
+        x = wav if rate == self.sample_rate else AF.resample(wav, rate, self.sample_rate)
+        enhanced = self._enhance_chunk(x.to(self.device), None, steps, mode).cpu()
         if rate != self.sample_rate:
             enhanced = AF.resample(enhanced, self.sample_rate, rate)
-        enhanced = _fit(enhanced, wav.shape[-1])
-        if output_filename is not None:
-            self.write(output_filename, enhanced, rate, info)
-        return enhanced
+        return _fit(enhanced, wav.shape[-1])
 
-    @staticmethod
-    def write(path, wav, rate, info=None):
-        """Writes ``[channels, time]`` audio atomically, in the input's format."""
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        fmt = info.format if info is not None else None
-        subtype = info.subtype if info is not None else None
-        tmp = os.path.join(folder, f".{os.path.basename(path)}.part")
-        data = wav.clamp(-1.0, 1.0).T.numpy()
-        sf.write(tmp, data, rate, subtype=subtype, format=fmt)
-        os.replace(tmp, path)
+    def enhance_file(self, filename, output_filename=None, steps=None, mode=None):
+        """Enhances an audio file of any rate, length and channel count.
+
+        The file is read, enhanced and written chunk by chunk (``chunk_seconds``
+        overlapping by ``overlap_seconds``, cross-faded), so memory does not
+        grow with its length. Each chunk is resampled to the model's rate and
+        back.
+
+        Arguments
+        ---------
+        filename : str
+            Any file ``soundfile`` reads (integer or float samples).
+        output_filename : str, optional
+            Where to write the enhanced audio, in the input's format, subtype,
+            rate and channel count; written to a temporary name and renamed,
+            so a failure never leaves a partial file.
+        steps, mode : optional
+            Sampler knobs, as in ``enhance_batch``.
+
+        Returns
+        -------
+        torch.Tensor or str
+            The enhanced ``[channels, time]`` audio at the file's rate when no
+            ``output_filename`` is given (held in memory); otherwise the path
+            written (streamed, constant memory).
+        """
+        with self._open(filename) as info:
+            if output_filename is None:
+                blocks = list(self._stream(info, steps, mode))
+                return torch.cat(blocks, dim=-1)
+            folder = os.path.dirname(os.path.abspath(output_filename))
+            os.makedirs(folder, exist_ok=True)
+            tmp = os.path.join(folder, f".{os.path.basename(output_filename)}.part")
+            try:
+                with sf.SoundFile(
+                    tmp,
+                    "w",
+                    samplerate=info.samplerate,
+                    channels=info.channels,
+                    format=info.format,
+                    subtype=info.subtype,
+                ) as out:
+                    for block in self._stream(info, steps, mode):
+                        out.write(block.clamp(-1.0, 1.0).T.numpy())
+                os.replace(tmp, output_filename)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+        return output_filename
+
+    def _stream(self, info, steps, mode):
+        """Yields the enhanced file as consecutive ``[channels, time]`` blocks."""
+        rate, total = info.samplerate, info.frames
+        chunk = round(self.hparams.chunk_seconds * rate)
+        overlap = round(self.hparams.overlap_seconds * rate)
+        fade = torch.ones(chunk)
+        if overlap > 0:
+            ramp = torch.linspace(0.0, 1.0, overlap + 2)[1:-1]
+            fade[:overlap], fade[-overlap:] = ramp, ramp.flip(0)
+        starts = overlap_add_chunks(total, chunk, overlap)
+        acc, weight, origin = None, None, 0  # pending output from sample `origin`
+        for i, start in enumerate(starts):
+            piece = self._enhance_block(
+                self._read_block(info, start, min(chunk, total)), rate, steps, mode
+            )
+            w = fade[: piece.shape[-1]] if len(starts) > 1 else torch.ones(piece.shape[-1])
+            end = start + piece.shape[-1]
+            if acc is None:
+                acc = torch.zeros(piece.shape[0], 0)
+                weight = torch.zeros(0)
+            grow = end - origin - acc.shape[-1]
+            if grow > 0:
+                acc = torch.nn.functional.pad(acc, (0, grow))
+                weight = torch.nn.functional.pad(weight, (0, grow))
+            acc[:, start - origin : end - origin] += piece * w
+            weight[start - origin : end - origin] += w
+            done = (starts[i + 1] if i + 1 < len(starts) else total) - origin
+            yield acc[:, :done] / weight[:done].clamp(min=1e-8)
+            acc, weight, origin = acc[:, done:], weight[done:], origin + done
 
     def forward(self, noisy, lengths=None):
         """Runs enhancement on the noisy input (``enhance_batch``)."""

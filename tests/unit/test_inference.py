@@ -84,12 +84,29 @@ def test_file_round_trip_keeps_rate_length_channels(enhancer, tmp_path, rate, ch
     )
     src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
     sf.write(src, data, rate, subtype="PCM_16")
-    out = enhancer.enhance_file(str(src), output_filename=str(dst))
-    assert out.shape == (channels, n)
+    assert enhancer.enhance_file(str(src), output_filename=str(dst)) == str(dst)
     info = sf.info(dst)
     assert (info.samplerate, info.frames, info.channels) == (rate, n, channels)
     assert info.subtype == "PCM_16"
     assert np.isfinite(sf.read(dst)[0]).all()
+
+
+def test_streamed_file_equals_in_memory_chunking(enhancer, tmp_path):
+    """Several chunks, a partial last chunk: file streaming = ``enhance_batch``."""
+    noisy = torch.randn(2, 40000) * 0.1
+    src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(src, noisy.T.numpy(), 16000, subtype="FLOAT")
+    enhancer.hparams.chunk_seconds, enhancer.hparams.overlap_seconds = 1.0, 0.25
+    try:
+        enhancer.enhance_file(str(src), output_filename=str(dst))
+        in_memory = enhancer.enhance_file(str(src))
+        expected = enhancer.enhance_batch(noisy)
+    finally:
+        enhancer.hparams.chunk_seconds, enhancer.hparams.overlap_seconds = 10.0, 0.5
+    written = torch.from_numpy(sf.read(dst, dtype="float32")[0].T.copy())
+    assert torch.allclose(in_memory, expected, atol=1e-5)
+    assert torch.allclose(written, expected, atol=1e-5)
+    assert not any(name.endswith(".part") for name in os.listdir(tmp_path))
 
 
 def test_bad_files_name_the_file(enhancer, tmp_path):
@@ -124,3 +141,16 @@ def test_cli_writes_every_good_file_and_reports_the_bad_one(enhancer, tmp_path, 
     assert "c.wav: cannot read audio" in captured.err
     assert "2 of 3 files enhanced" in captured.out
     assert sf.info(out / "a.wav").channels == 2
+
+
+def test_cli_plot_writes_a_png_per_file(enhancer, tmp_path):
+    pytest.importorskip("matplotlib")
+    from diffgmm_sb.enhance import main
+
+    src = tmp_path / "in.wav"
+    sf.write(src, np.random.default_rng(2).standard_normal(24000) * 0.1, 16000)
+    out = tmp_path / "out"
+    code = main([str(src), "-o", str(out), "--model", enhancer.hparams.savedir, "--plot"])
+    assert code == 0
+    png = (out / "in.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
