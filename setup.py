@@ -23,7 +23,7 @@ setup(
         "av",
         "numpy",
     ],
-    extras_require={"test": ["pytest", "ruff"]},
+    extras_require={"test": ["pytest", "ruff", "matplotlib"], "plot": ["matplotlib"]},
     entry_points={"console_scripts": ["diffgmm-enhance = diffgmm_sb.enhance:main_exit"]},
     license="Apache-2.0",
 )

@@ -54,6 +54,12 @@ def parse_args(argv=None):
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model folder")
     parser.add_argument("--steps", type=int, default=None, help="reverse steps")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    parser.add_argument(
+        "--plot",
+        action="store_true",
+        help="also write OUT/<name>.png: spectrograms and the estimated noise "
+        "distribution (needs matplotlib)",
+    )
     return parser.parse_args(argv)
 
 
@@ -74,6 +80,28 @@ def load_model(model_dir, device):
     )
 
 
+def _first_seconds(path, seconds, rate):
+    """The first ``seconds`` of channel 0 of ``path``, resampled to ``rate``."""
+    import torch
+    import torchaudio.functional as AF
+
+    with sf.SoundFile(path) as f:
+        wav = f.read(int(seconds * f.samplerate), dtype="float32", always_2d=True)
+        wav = torch.from_numpy(wav[:, 0].copy())
+        return AF.resample(wav, f.samplerate, rate) if f.samplerate != rate else wav
+
+
+def write_plot(enhancer, noisy_path, enhanced_path, png_path):
+    """Writes the ``--plot`` figure for one enhanced file."""
+    from diffgmm_sb.plot import MAX_PLOT_SECONDS, plot_enhancement
+
+    rate = enhancer.sample_rate
+    noisy = _first_seconds(noisy_path, MAX_PLOT_SECONDS, rate)
+    enhanced = _first_seconds(enhanced_path, MAX_PLOT_SECONDS, rate)
+    model = enhancer.mods.diffgmm
+    plot_enhancement(model, noisy, enhanced, rate, png_path, os.path.basename(noisy_path))
+
+
 def main(argv=None):
     """Runs the command; returns the exit code."""
     args = parse_args(argv)
@@ -92,6 +120,8 @@ def main(argv=None):
         target = os.path.join(args.output, os.path.basename(path))
         try:
             enhancer.enhance_file(path, output_filename=target, steps=args.steps)
+            if args.plot:
+                write_plot(enhancer, path, target, os.path.splitext(target)[0] + ".png")
         except (ValueError, OSError, RuntimeError) as err:
             failures.append(f"{path}: {err}")
     for line in failures:
