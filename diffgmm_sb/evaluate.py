@@ -239,14 +239,13 @@ def pairs_from_folders(clean_dir, enhanced_dir):
         found[folder] = {os.path.relpath(p, folder) for p in list_inputs([folder])}
     if not found[clean_dir]:
         raise EvaluationError(f"{clean_dir}: no audio files")
-    unpaired = sorted(found[clean_dir] ^ found[enhanced_dir])
-    if unpaired:
-        shown = ", ".join(unpaired[:5]) + (
-            f" and {len(unpaired) - 5} more" * (len(unpaired) > 5)
-        )
-        raise EvaluationError(
-            f"{clean_dir} and {enhanced_dir}: files without a partner: {shown}"
-        )
+    for folder, other in ((clean_dir, enhanced_dir), (enhanced_dir, clean_dir)):
+        alone = sorted(found[folder] - found[other])
+        if alone:
+            shown = ", ".join(alone[:5]) + (
+                f" and {len(alone) - 5} more" * (len(alone) > 5)
+            )
+            raise EvaluationError(f"{folder}: files not in {other}: {shown}")
     return [
         (
             os.path.splitext(rel)[0],
