@@ -24,6 +24,11 @@ setup(
         "numpy",
     ],
     extras_require={"test": ["pytest", "ruff", "matplotlib"], "plot": ["matplotlib"]},
-    entry_points={"console_scripts": ["diffgmm-enhance = diffgmm_sb.enhance:main_exit"]},
+    entry_points={
+        "console_scripts": [
+            "diffgmm-enhance = diffgmm_sb.enhance:main_exit",
+            "diffgmm-evaluate = diffgmm_sb.evaluate:main_exit",
+        ]
+    },
     license="Apache-2.0",
 )

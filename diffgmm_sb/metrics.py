@@ -1,10 +1,10 @@
-"""Enhancement metrics for SpeechBrain's ``MetricStats``: PESQ-wb, STOI, SI-SDR.
+"""Enhancement metrics for SpeechBrain's ``MetricStats``: PESQ, (e)STOI, SI-SDR.
 
 Each function scores one batch, ``pred`` and ``target`` of shape
 ``[batch, time]`` with relative ``lengths``, and returns one value per
 utterance, which is the signature ``MetricStats(metric=...)`` expects. PESQ
-comes from the ``pesq`` package (ITU-T P.862.2 wide band), STOI from
-``pystoi``.
+comes from the ``pesq`` package (ITU-T P.862.2 wide band, P.862 narrow band,
+both as MOS-LQO), STOI and extended STOI from ``pystoi``.
 
 Authors
  * diffgmm-sb developers 2026
@@ -28,6 +28,16 @@ def _trimmed(pred, target, lengths):
         )
 
 
+def _pesq(pred, target, lengths, sample_rate, mode):
+    scores = []
+    for p, t in _trimmed(pred, target, lengths):
+        try:
+            scores.append(pesq(sample_rate, t, p, mode))
+        except (NoUtterancesError, PesqError):
+            scores.append(float("nan"))
+    return torch.tensor(scores)
+
+
 def pesq_wb(pred, target, lengths=None, sample_rate=16000):
     """Wide-band PESQ per utterance (NaN where PESQ finds no utterance).
 
@@ -37,16 +47,22 @@ def pesq_wb(pred, target, lengths=None, sample_rate=16000):
     >>> pesq_wb(t, t).shape
     torch.Size([1])
     """
-    scores = []
-    for p, t in _trimmed(pred, target, lengths):
-        try:
-            scores.append(pesq(sample_rate, t, p, "wb"))
-        except (NoUtterancesError, PesqError):
-            scores.append(float("nan"))
-    return torch.tensor(scores)
+    return _pesq(pred, target, lengths, sample_rate, "wb")
 
 
-def stoi(pred, target, lengths=None, sample_rate=16000):
+def pesq_nb(pred, target, lengths=None, sample_rate=16000):
+    """Narrow-band PESQ (P.862, MOS-LQO) per utterance, at 8 or 16 kHz.
+
+    Example
+    -------
+    >>> t = torch.randn(1, 16000) * 0.1
+    >>> float(pesq_nb(t, t)[0]) > 4.4
+    True
+    """
+    return _pesq(pred, target, lengths, sample_rate, "nb")
+
+
+def stoi(pred, target, lengths=None, sample_rate=16000, extended=False):
     """Short-time objective intelligibility per utterance.
 
     Example
@@ -57,10 +73,22 @@ def stoi(pred, target, lengths=None, sample_rate=16000):
     """
     return torch.tensor(
         [
-            pystoi_stoi(t, p, sample_rate, extended=False)
+            pystoi_stoi(t, p, sample_rate, extended=extended)
             for p, t in _trimmed(pred, target, lengths)
         ]
     )
+
+
+def estoi(pred, target, lengths=None, sample_rate=16000):
+    """Extended STOI (Jensen & Taal 2016) per utterance.
+
+    Example
+    -------
+    >>> t = torch.randn(1, 16000)
+    >>> float(estoi(t, t)[0]) > 0.99
+    True
+    """
+    return stoi(pred, target, lengths, sample_rate, extended=True)
 
 
 def si_sdr(pred, target, lengths=None):
