@@ -2,9 +2,15 @@
 
     diffgmm-enhance noisy.wav more/ -o enhanced/ --model path/to/model --steps 3
 
-Each input file is written as ``OUT/<input file name>`` in its own format,
-rate and channel count. A file that cannot be enhanced is reported and
-skipped; the exit code is 0 only if every file was written.
+Each input file is written as ``OUT/<input file name>`` (files found in a
+folder keep their path below that folder) in its own format, rate and
+channel count. Files are streamed chunk by chunk (any length) and written
+under a temporary name that is renamed when complete, so an output file is
+never half-written. A file that cannot be enhanced (missing, empty,
+unreadable, unsupported, NaN samples, or whose output would overwrite an
+input or another output) is reported in one line naming it and skipped; the
+others are still enhanced. Exit code: 0 if every file was written, 1 if some
+failed, 2 if nothing could start (bad model folder or no input).
 
 Authors
  * diffgmm-sb developers 2026
@@ -13,7 +19,6 @@ Authors
 import argparse
 import os
 import sys
-import tempfile
 
 import soundfile as sf
 from tqdm import tqdm
@@ -44,6 +49,62 @@ def list_inputs(paths):
     return sorted(files)
 
 
+def plan_outputs(inputs, output_folder):
+    """Pairs every input audio file with its output path.
+
+    Files found in a folder keep their path below that folder; files named
+    directly keep their name. An input whose output would be the input
+    itself, or the output of another input, is not planned but reported.
+
+    Returns
+    -------
+    pairs : list of (str, str)
+        Input file and output path.
+    problems : list of str
+        One line per input that cannot be written.
+
+    Example
+    -------
+    >>> plan_outputs(["a/x.wav", "b/x.wav"], "out")
+    ([('a/x.wav', 'out/x.wav')], ['b/x.wav: skipped, out/x.wav is already the output of a/x.wav'])
+    """
+    pairs, problems, owners = [], [], {}
+    for path in inputs:
+        if os.path.isdir(path):
+            found = [(f, os.path.relpath(f, path)) for f in list_inputs([path])]
+        else:
+            found = [(path, os.path.basename(path))]
+        for src, name in found:
+            target = os.path.join(output_folder, name)
+            key = os.path.realpath(target)
+            if key == os.path.realpath(src):
+                problems.append(f"{src}: skipped, the output would overwrite the input")
+            elif key in owners:
+                if os.path.realpath(owners[key]) != os.path.realpath(src):
+                    problems.append(
+                        f"{src}: skipped, {target} is already the output of {owners[key]}"
+                    )
+            else:
+                owners[key] = src
+                pairs.append((src, target))
+    return pairs, problems
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _one_line(err):
+    """An exception as one line (type name added when it is not our own error)."""
+    text = " ".join(str(err).split())
+    if isinstance(err, (ValueError, OSError)):
+        return text or type(err).__name__
+    return f"{type(err).__name__}: {text}"
+
+
 def parse_args(argv=None):
     """The command line."""
     parser = argparse.ArgumentParser(
@@ -52,25 +113,21 @@ def parse_args(argv=None):
     parser.add_argument("inputs", nargs="+", help="audio files or folders")
     parser.add_argument("-o", "--output", required=True, help="output folder")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model folder")
-    parser.add_argument("--steps", type=int, default=None, help="reverse steps")
+    parser.add_argument("--steps", type=_positive_int, default=None, help="reverse steps")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     return parser.parse_args(argv)
 
 
 def load_model(model_dir, device):
-    """Loads a model folder offline (``DiffGMMEnhancement.from_hparams``)."""
+    """Loads a model folder in place, executing nothing from it.
+
+    See ``DiffGMMEnhancement.from_hparams``; nothing is cached elsewhere, so
+    a stale copy of another model with the same folder name is never used.
+    """
     from diffgmm_sb.inference import DiffGMMEnhancement
 
-    if not os.path.isfile(os.path.join(model_dir, "hyperparams.yaml")):
-        raise FileNotFoundError(
-            f"{model_dir}: no hyperparams.yaml; pass --model with a model folder "
-            "(python -m diffgmm_sb.export RUN_FOLDER MODEL_FOLDER makes one)"
-        )
-    savedir = os.path.join(
-        tempfile.gettempdir(), "diffgmm_sb_models", os.path.basename(model_dir)
-    )
     return DiffGMMEnhancement.from_hparams(
-        source=os.path.abspath(model_dir), savedir=savedir, run_opts={"device": device}
+        source=os.path.abspath(model_dir), run_opts={"device": device}
     )
 
 
@@ -79,24 +136,26 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         enhancer = load_model(args.model, args.device)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"diffgmm-enhance: {err}", file=sys.stderr)
+    except (ValueError, OSError, RuntimeError) as err:
+        print(f"diffgmm-enhance: {_one_line(err)}", file=sys.stderr)
         return 2
-    files = list_inputs(args.inputs)
-    if not files:
+    pairs, failures = plan_outputs(args.inputs, args.output)
+    if not pairs and not failures:
         print("diffgmm-enhance: no audio files in the inputs", file=sys.stderr)
         return 2
-    os.makedirs(args.output, exist_ok=True)
-    failures = []
-    for path in tqdm(files, desc="enhancing", unit="file"):
-        target = os.path.join(args.output, os.path.basename(path))
-        try:
-            enhancer.enhance_file(path, output_filename=target, steps=args.steps)
-        except (ValueError, OSError, RuntimeError) as err:
-            failures.append(f"{path}: {err}")
+    total = len(pairs) + len(failures)
+    try:
+        for path, target in tqdm(pairs, desc="enhancing", unit="file"):
+            try:
+                enhancer.enhance_to_file(path, target, steps=args.steps)
+            except Exception as err:  # one bad file never stops the others
+                failures.append(f"{path}: {_one_line(err)}")
+    except KeyboardInterrupt:
+        print("diffgmm-enhance: interrupted", file=sys.stderr)
+        return 130
     for line in failures:
         print(f"diffgmm-enhance: failed: {line}", file=sys.stderr)
-    print(f"{len(files) - len(failures)} of {len(files)} files enhanced into {args.output}")
+    print(f"{total - len(failures)} of {total} files enhanced into {args.output}")
     return 0 if not failures else 1
 
 
