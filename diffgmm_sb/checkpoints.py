@@ -203,23 +203,30 @@ class AtomicCheckpointer(Checkpointer):
             fpath, {**(meta_to_include or {}), FILES_KEY: files}, end_of_epoch
         )
 
-    def save_checkpoint(self, meta=None, end_of_epoch=True, name=None, **kwargs):
+    def save_checkpoint(
+        self, meta=None, end_of_epoch=True, name=None, verbosity=logging.INFO
+    ):
         """Saves a checkpoint atomically (see ``Checkpointer.save_checkpoint``)."""
-        meta = meta or {}
         if if_main_process():
             self._remove_leftovers()
         saved = super().save_checkpoint(
-            meta=meta, end_of_epoch=end_of_epoch, name=name, **kwargs
+            meta=meta or {}, end_of_epoch=end_of_epoch, name=name, verbosity=logging.DEBUG
         )
         ddp_barrier()  # every process has written its files
-        if saved is None:  # not the main process
-            return None
-        final = saved.path.with_name(saved.path.name[len(PART_PREFIX) :])
-        if final.exists():  # a custom name saved again: replace the old one
-            shutil.rmtree(final)
-        os.replace(saved.path, final)
-        paramfiles = {k: final / v.name for k, v in saved.paramfiles.items()}
-        return Checkpoint(final, saved.meta, paramfiles)
+        result = None
+        if saved is not None:  # the main process
+            final = saved.path.with_name(saved.path.name[len(PART_PREFIX) :])
+            if final.exists():  # a custom name saved again: replace the old one
+                shutil.rmtree(final)
+            os.replace(saved.path, final)
+            kind = "end-of-epoch" if end_of_epoch else "intra-epoch"
+            logger.log(verbosity, "Saved an %s checkpoint in %s", kind, final)
+            paramfiles = {k: final / v.name for k, v in saved.paramfiles.items()}
+            result = Checkpoint(final, saved.meta, paramfiles)
+        # Every process must see the renamed checkpoint before going on: the
+        # deletions that follow are collective and decided from a listing.
+        ddp_barrier()
+        return result
 
     def _remove_leftovers(self):
         """Deletes what killed saves and deletions left: never loadable anyway."""
