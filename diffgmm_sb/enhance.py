@@ -23,12 +23,24 @@ import sys
 import soundfile as sf
 from tqdm import tqdm
 
-AUDIO_EXTENSIONS = tuple("." + ext.lower() for ext in sf.available_formats())
+# Extensions of the files taken from folders: those soundfile reads, and
+# common audio formats it does not, so that they are reported, not ignored.
+UNSUPPORTED_AUDIO_EXTENSIONS = (".m4a", ".aac", ".wma", ".mp4", ".amr", ".ac3", ".webm")
+AUDIO_EXTENSIONS = (
+    tuple("." + ext.lower() for ext in sf.available_formats())
+    + (".aif", ".opus", ".oga", ".wave")
+    + UNSUPPORTED_AUDIO_EXTENSIONS
+)
 DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained")
 
 
 def list_inputs(paths):
     """Expands files and folders (recursively) into a sorted list of audio files.
+
+    In folders, files are taken by extension (``AUDIO_EXTENSIONS``: what
+    soundfile reads, plus common formats it does not, which then fail with a
+    clear message instead of being skipped unnoticed); hidden files such as
+    unfinished ``.name.part`` outputs are left out.
 
     Example
     -------
@@ -42,7 +54,7 @@ def list_inputs(paths):
                 files += [
                     os.path.join(root, n)
                     for n in names
-                    if n.lower().endswith(AUDIO_EXTENSIONS)
+                    if n.lower().endswith(AUDIO_EXTENSIONS) and not n.startswith(".")
                 ]
         else:
             files.append(path)
@@ -53,8 +65,9 @@ def plan_outputs(inputs, output_folder):
     """Pairs every input audio file with its output path.
 
     Files found in a folder keep their path below that folder; files named
-    directly keep their name. An input whose output would be the input
-    itself, or the output of another input, is not planned but reported.
+    directly keep their name. An input whose output would overwrite an
+    input (itself or another), or be the output of another input, is not
+    planned but reported.
 
     Returns
     -------
@@ -68,25 +81,28 @@ def plan_outputs(inputs, output_folder):
     >>> plan_outputs(["a/x.wav", "b/x.wav"], "out")
     ([('a/x.wav', 'out/x.wav')], ['b/x.wav: skipped, out/x.wav is already the output of a/x.wav'])
     """
-    pairs, problems, owners = [], [], {}
+    found = []
     for path in inputs:
         if os.path.isdir(path):
-            found = [(f, os.path.relpath(f, path)) for f in list_inputs([path])]
+            found += [(f, os.path.relpath(f, path)) for f in list_inputs([path])]
         else:
-            found = [(path, os.path.basename(path))]
-        for src, name in found:
-            target = os.path.join(output_folder, name)
-            key = os.path.realpath(target)
-            if key == os.path.realpath(src):
-                problems.append(f"{src}: skipped, the output would overwrite the input")
-            elif key in owners:
-                if os.path.realpath(owners[key]) != os.path.realpath(src):
-                    problems.append(
-                        f"{src}: skipped, {target} is already the output of {owners[key]}"
-                    )
-            else:
-                owners[key] = src
-                pairs.append((src, target))
+            found.append((path, os.path.basename(path)))
+    sources = {os.path.realpath(src): src for src, _ in found}
+    pairs, problems, owners = [], [], {}
+    for src, name in found:
+        target = os.path.join(output_folder, name)
+        key = os.path.realpath(target)
+        if key in sources:
+            which = "the input" if key == os.path.realpath(src) else sources[key]
+            problems.append(f"{src}: skipped, the output would overwrite {which}")
+        elif key in owners:
+            if os.path.realpath(owners[key]) != os.path.realpath(src):
+                problems.append(
+                    f"{src}: skipped, {target} is already the output of {owners[key]}"
+                )
+        else:
+            owners[key] = src
+            pairs.append((src, target))
     return pairs, problems
 
 
@@ -149,7 +165,8 @@ def main(argv=None):
             try:
                 enhancer.enhance_to_file(path, target, steps=args.steps)
             except Exception as err:  # one bad file never stops the others
-                failures.append(f"{path}: {_one_line(err)}")
+                text = _one_line(err)  # our errors already start with the path
+                failures.append(text if text.startswith(path) else f"{path}: {text}")
     except KeyboardInterrupt:
         print("diffgmm-enhance: interrupted", file=sys.stderr)
         return 130
