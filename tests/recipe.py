@@ -46,15 +46,13 @@ def errors(stderr):
 def recipe_command(tmp_path, *extra, launcher=(), data=None):
     """The command line, environment and output folder of a tiny recipe run.
 
+    ``extra`` arguments (``--key=value``) replace the defaults of the same key.
     The fixture corpus is written to ``tmp_path/data`` unless ``data`` names
     a prepared one.
     """
     data = data or make_corpus(str(tmp_path / "data"))
     out = tmp_path / "out"
-    cmd = [
-        *(launcher or [sys.executable]),
-        os.path.join(ROOT, "train.py"),
-        os.path.join(ROOT, "hparams", "diffgmm.yaml"),
+    defaults = [
         f"--data_folder={data}",
         "--skip_prep=True",
         f"--output_folder={out}",
@@ -63,6 +61,13 @@ def recipe_command(tmp_path, *extra, launcher=(), data=None):
         "--batch_size=8",
         "--ckpt_interval_minutes=0",
         *SMALL_NET,
+    ]
+    given = {arg.split("=")[0] for arg in extra}
+    cmd = [
+        *(launcher or [sys.executable]),
+        os.path.join(ROOT, "train.py"),
+        os.path.join(ROOT, "hparams", "diffgmm.yaml"),
+        *[arg for arg in defaults if arg.split("=")[0] not in given],
         *extra,
     ]
     env = {**os.environ, "PYTHONPATH": ROOT}
