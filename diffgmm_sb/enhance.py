@@ -152,7 +152,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         enhancer = load_model(args.model, args.device)
-    except (ValueError, OSError, RuntimeError) as err:
+    except Exception as err:  # bad folder, unusable device: one line, exit 2
         print(f"diffgmm-enhance: {_one_line(err)}", file=sys.stderr)
         return 2
     pairs, failures = plan_outputs(args.inputs, args.output)
