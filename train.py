@@ -12,10 +12,16 @@ The first run builds the starter corpus (Debian packages, fetched once with
 apt-get) into ``data_folder``. Any hyperparameter can be overridden on the
 command line, e.g. ``--num_components=1`` for the single-Gaussian baseline.
 
+Rerunning the same command after the run was killed resumes it from its
+latest checkpoint (intra-epoch ones every ``ckpt_interval_minutes``). A
+broken data set (missing, unreadable, wrong-rate or unpaired files) or a
+damaged checkpoint stops the run with an error listing what is wrong.
+
 Authors
  * diffgmm-sb developers 2026
 """
 
+import logging
 import os
 import sys
 
@@ -25,10 +31,21 @@ from speechbrain.dataio.sampler import ReproducibleRandomSampler
 from speechbrain.utils.distributed import run_on_main
 
 from diffgmm_sb.brain import DiffGMMBrain
-from diffgmm_sb.data import dataio_prep, load_manifest, pair_dataset, write_pairs_manifest
+from diffgmm_sb.checkpoints import CheckpointError
+from diffgmm_sb.data import (
+    ManifestError,
+    dataio_prep,
+    load_manifest,
+    pair_dataset,
+    write_pairs_manifest,
+)
 from diffgmm_sb.starter_corpus import prepare_starter_corpus
 
-if __name__ == "__main__":
+logger = logging.getLogger(__name__)
+
+
+def main():
+    """Prepares the data, trains, tests."""
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
     with open(hparams_file, encoding="utf-8") as fin:
         hparams = load_hyperpyyaml(fin, overrides)
@@ -90,3 +107,11 @@ if __name__ == "__main__":
             max_key="pesq",
             test_loader_kwargs=hparams["test_dataloader_opts"],
         )
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (ManifestError, CheckpointError) as err:
+        logger.error("%s", err)
+        sys.exit(f"train.py: error: {err}")

@@ -1,19 +1,29 @@
-"""Audio helpers used when preparing data: decoding, writing, mixing at an SNR.
+"""Audio helpers: decoding, writing, mixing at an SNR, resampling at any rate.
 
 Decoding goes through PyAV (FFmpeg), which reads every format the Debian
 sources use (G.722 prompts, Ogg Vorbis ambiences, 8 kHz WAV music), and
 resamples to the model's rate in the same pass. Writing is atomic: a file is
 written under a temporary name and renamed, so an interrupted preparation
-never leaves a half-written WAV behind.
+never leaves a half-written WAV behind. ``resample`` converts between any two
+rates in time proportional to the signal, including rates such as 11127 Hz
+whose ratio to 16 kHz does not reduce.
 
 Authors
  * diffgmm-sb developers 2026
 """
 
+import math
 import os
 
 import numpy as np
 import soundfile as sf
+import torch
+import torchaudio.functional as AF
+
+# Above this reduced rate ratio (rate / gcd of the two rates), torchaudio's
+# polyphase kernel grows with the ratio (minutes per second of audio at
+# 11127 Hz); such rates go through the direct windowed-sinc interpolation.
+MAX_POLYPHASE_RATIO = 1000
 
 
 def decode(path, sample_rate=16000):
@@ -111,3 +121,52 @@ def mix_at_snr(clean, noise, snr_db, peak=0.95):
     if top > peak:
         clean, noisy = clean * (peak / top), noisy * (peak / top)
     return noisy.astype(np.float32), clean.astype(np.float32)
+
+
+def resample(wav, orig_freq, new_freq, lowpass_filter_width=6, rolloff=0.99):
+    """Resamples ``[..., time]`` audio between any two sample rates.
+
+    Rates with a small reduced ratio (44.1 kHz, 22.05 kHz, 48 kHz, ... to
+    16 kHz) use ``torchaudio.functional.resample``. Other rates use the same
+    Hann-windowed sinc filter evaluated directly at each output instant, so
+    the cost stays proportional to the length whatever the ratio. The
+    output has ``ceil(time * new_freq / orig_freq)`` samples, as torchaudio's.
+
+    Example
+    -------
+    >>> resample(torch.zeros(2, 11127), 11127, 16000).shape
+    torch.Size([2, 16000])
+    >>> x = torch.sin(torch.arange(44100) * 2 * math.pi * 440 / 44100)
+    >>> direct = _sinc_resample(x, 44100, 16000, 6, 0.99)
+    >>> bool((direct - AF.resample(x, 44100, 16000)).abs().max() < 1e-3)
+    True
+    """
+    if orig_freq == new_freq:
+        return wav
+    gcd = math.gcd(int(orig_freq), int(new_freq))
+    if max(orig_freq, new_freq) // gcd <= MAX_POLYPHASE_RATIO:
+        return AF.resample(wav, orig_freq, new_freq, lowpass_filter_width, rolloff)
+    return _sinc_resample(wav, orig_freq, new_freq, lowpass_filter_width, rolloff)
+
+
+def _sinc_resample(wav, orig_freq, new_freq, lowpass_filter_width, rolloff, block=16384):
+    """torchaudio's ``sinc_interp_hann`` filter, evaluated per output sample."""
+    length = wav.shape[-1]
+    out_length = math.ceil(new_freq * length / orig_freq)
+    base = min(orig_freq, new_freq) * rolloff  # cut-off (Hz)
+    half = math.ceil(lowpass_filter_width * orig_freq / base)  # taps each side
+    flat = wav.reshape(-1, length)
+    padded = torch.nn.functional.pad(flat, (half, half + 1))
+    offsets = torch.arange(-half + 1, half + 1, device=wav.device)
+    out = torch.empty(flat.shape[0], out_length, dtype=wav.dtype, device=wav.device)
+    for start in range(0, out_length, block):
+        n = torch.arange(start, min(start + block, out_length), device=wav.device)
+        pos = n.double() * orig_freq / new_freq  # output instants in input samples
+        taps = pos.floor().long().unsqueeze(1) + offsets  # [n, 2 * half]
+        d = (taps.double() - pos.unsqueeze(1)) * base / orig_freq  # in cut-off periods
+        d = d.clamp(-lowpass_filter_width, lowpass_filter_width)
+        window = torch.cos(d * math.pi / lowpass_filter_width / 2) ** 2
+        weights = torch.special.sinc(d) * window * (base / orig_freq)
+        samples = padded[:, taps + half]  # [rows, n, 2 * half]
+        out[:, start : start + len(n)] = (samples * weights.to(wav.dtype)).sum(-1)
+    return out.reshape(*wav.shape[:-1], out_length)

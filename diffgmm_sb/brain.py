@@ -8,16 +8,23 @@
   with ``MetricStats``. The best checkpoint is chosen by validation PESQ, the
   learning rate annealed after each epoch, and TEST writes the enhanced wavs
   and a per-utterance score file.
+* A batch whose loss or gradients are not finite (NaN/Inf, e.g. from mixed
+  precision) never reaches the weights: the optimizer step is skipped on
+  every process, SpeechBrain's guard counts it against
+  ``--nonfinite_patience`` (the run stops when an epoch exceeds it), a
+  warning is logged and the epoch's count appears in the training log as
+  ``skipped_batches``.
 
 Authors
  * diffgmm-sb developers 2026
 """
 
+import logging
 import os
 
 import speechbrain as sb
 import torch
-from speechbrain.utils.distributed import if_main_process
+from speechbrain.utils.distributed import if_main_process, is_distributed_initialized
 from speechbrain.utils.metric_stats import MetricStats
 
 from diffgmm_sb import metrics
@@ -26,6 +33,8 @@ from diffgmm_sb.losses import multi_resolution_stft_loss
 from diffgmm_sb.mixture import mixture_nll, noise_prediction_loss
 
 METRICS = {"pesq": metrics.pesq_wb, "stoi": metrics.stoi, "si_sdr": metrics.si_sdr}
+
+logger = logging.getLogger(__name__)
 
 
 def unwrap(module):
@@ -46,6 +55,49 @@ class DiffGMMBrain(sb.Brain):
     """
 
     test_name = "test"
+    _skip_step = False  # set when a non-finite loss was seen since the last step
+
+    def check_loss_isfinite(self, loss):
+        """SpeechBrain's guard (count, patience), and marks the step to be skipped."""
+        if not torch.isfinite(loss):
+            self._skip_step = True
+            logger.warning(
+                "Non-finite training loss (%s) at step %d: the batch is skipped, "
+                "the weights are unchanged (%d of at most %d this epoch)",
+                float(loss),
+                self.step,
+                self.nonfinite_count + 1,
+                self.nonfinite_patience,
+            )
+        super().check_loss_isfinite(loss)
+
+    def optimizers_step(self):
+        """Steps the optimizer unless a loss or gradient was not finite on any process.
+
+        With fp16 on CUDA, SpeechBrain's ``GradScaler`` already skips such
+        steps (and lowers its scale), so the decision is left to it.
+        """
+        skip, self._skip_step = self._skip_step, False
+        if self.scaler.is_enabled():
+            return super().optimizers_step()
+        grads = [p.grad for p in self.modules.parameters() if p.grad is not None]
+        finite = bool(torch.stack([torch.isfinite(g).all() for g in grads]).all())
+        if not finite and not skip:  # finite loss, non-finite gradients
+            logger.warning(
+                "Non-finite gradients at step %d: the batch is skipped", self.step
+            )
+            super().check_loss_isfinite(torch.tensor(float("nan")))  # count, patience
+        skip = _on_any_process(skip or not finite, self.device)
+        if skip:
+            self.zero_grad(set_to_none=True)
+            return None
+        return super().optimizers_step()
+
+    def update_average(self, loss, avg_loss):
+        """Running mean of the training loss; a skipped (non-finite) batch leaves it."""
+        if not torch.isfinite(loss):
+            return avg_loss
+        return super().update_average(loss, avg_loss)
 
     def compute_forward(self, batch, stage):
         """Mixture at a random step; plus the enhanced audio outside TRAIN."""
@@ -72,16 +124,18 @@ class DiffGMMBrain(sb.Brain):
         nll = mixture_nll(mixture, residual, mask)
         mse = noise_prediction_loss(mixture, residual, mask)
         loss = self.hparams.nll_weight * nll + self.hparams.mse_weight * mse
+        stft = torch.zeros((), device=loss.device)
         if self.hparams.stft_weight > 0:
             # One-step clean estimate s_hat = x_t - r_hat against s = x_t - r_t.
             clean = x_t - residual
             estimate = (x_t - mixture.mean()) * mask
             stft = multi_resolution_stft_loss(estimate, clean)
             loss = loss + self.hparams.stft_weight * stft
+        if torch.isfinite(loss):  # skipped batches stay out of the averages
+            self.loss_terms["nll"] += nll.detach()
+            self.loss_terms["mse"] += mse.detach()
             self.loss_terms["stft"] += stft.detach()
-        self.loss_terms["nll"] += nll.detach()
-        self.loss_terms["mse"] += mse.detach()
-        self.loss_terms["batches"] += 1
+            self.loss_terms["batches"] += 1
         if stage != sb.Stage.TRAIN:
             noisy, lens = batch.noisy_sig
             clean, _ = batch.clean_sig
@@ -140,6 +194,8 @@ class DiffGMMBrain(sb.Brain):
         """Logs, anneals the learning rate, checkpoints, writes test scores."""
         stats = self._summary(stage, stage_loss)
         if stage == sb.Stage.TRAIN:
+            if self.nonfinite_count:
+                stats["skipped_batches"] = self.nonfinite_count
             self.train_stats = stats
         elif stage == sb.Stage.VALID:
             old_lr, new_lr = self.hparams.lr_annealing(epoch)
@@ -179,6 +235,15 @@ class DiffGMMBrain(sb.Brain):
                 row += [f"{float(enhanced[n].scores[i]):.4f}" for n in names]
                 f.write(",".join(row) + "\n")
         os.replace(path + ".part", path)
+
+
+def _on_any_process(flag, device):
+    """True on every process if ``flag`` is True on any (DDP); ``flag`` otherwise."""
+    if not is_distributed_initialized():
+        return flag
+    value = torch.tensor([float(flag)], device=device)
+    torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
+    return bool(value.item())
 
 
 def _nanmean(scores):

@@ -7,6 +7,12 @@ mix on the fly: a training manifest with ``clean_wav`` only is paired, at
 every draw, with a random excerpt of a noise file from ``noise_annotation``
 at a random SNR, so a small corpus yields endless distinct mixtures.
 
+``dataio_prep`` checks every manifest before training starts: each file must
+exist, be readable, hold samples at the model's rate, and each noisy file
+must have a clean partner of the same length. All problems are collected
+and reported together in one ``ManifestError``, so a broken corpus stops the
+run at once with the full list instead of failing mid-epoch.
+
 Authors
  * diffgmm-sb developers 2026
 """
@@ -15,6 +21,7 @@ import json
 import os
 import random
 
+import soundfile as sf
 import speechbrain as sb
 import torch
 import torchaudio.functional as AF
@@ -23,9 +30,20 @@ from speechbrain.dataio.dataset import DynamicItemDataset
 
 from diffgmm_sb.audio import fit_length, mix_at_snr
 
+# Problems listed in full in a ManifestError before the rest are counted.
+MAX_LISTED_PROBLEMS = 50
+
 
 class ManifestError(ValueError):
     """A manifest or the data it points to is missing or malformed."""
+
+
+def _problem_list(what, problems):
+    """A ManifestError message listing ``problems`` (the first 50 in full)."""
+    lines = [f"  - {p}" for p in problems[:MAX_LISTED_PROBLEMS]]
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        lines.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more")
+    return f"{what}: {len(problems)} problem(s):\n" + "\n".join(lines)
 
 
 def _audio(path):
@@ -38,7 +56,103 @@ def _audio(path):
         wav = wav.mean(dim=-1)
     if wav.numel() == 0:
         raise ManifestError(f"{path}: the file holds no audio samples")
+    if not torch.isfinite(wav).all():
+        raise ManifestError(f"{path}: the audio contains NaN or infinite samples")
     return wav
+
+
+def probe_audio(path, sample_rate):
+    """Frame count of an audio file, or the one-line problem that rules it out.
+
+    Reads the header only (cheap enough for every file of a corpus).
+
+    Returns
+    -------
+    frames : int or None
+        Number of frames when the file is usable.
+    problem : str or None
+        What is wrong, naming the file.
+
+    Example
+    -------
+    >>> probe_audio("/nonexistent.wav", 16000)
+    (None, '/nonexistent.wav: no such file')
+    """
+    if not os.path.isfile(path):
+        return None, f"{path}: no such file"
+    try:
+        info = sf.info(path)
+    except Exception as err:  # soundfile raises many kinds
+        detail = getattr(err, "error_string", None) or str(err)
+        return None, f"{path}: cannot read audio ({detail})"
+    if info.frames <= 0:
+        return None, f"{path}: the file holds no audio samples"
+    if info.samplerate != sample_rate:
+        return None, (
+            f"{path}: sample rate {info.samplerate} Hz, expected {sample_rate} Hz "
+            "(resample it first)"
+        )
+    return info.frames, None
+
+
+def check_pair(noisy_wav, clean_wav, sample_rate):
+    """Problems of a noisy/clean pair: each file usable, both the same length.
+
+    Returns
+    -------
+    frames : int or None
+        The pair's length when usable.
+    problems : list of str
+    """
+    (noisy, p1), (clean, p2) = (
+        probe_audio(noisy_wav, sample_rate),
+        probe_audio(clean_wav, sample_rate),
+    )
+    problems = [p for p in (p1, p2) if p]
+    if not problems and noisy != clean:
+        problems.append(
+            f"{noisy_wav} and {clean_wav} differ in length ({noisy} vs {clean} frames)"
+        )
+    return (None if problems else noisy), problems
+
+
+def check_manifest(
+    path, data_folder, sample_rate, keys=("noisy_wav", "clean_wav"), require_all=False
+):
+    """Lists every problem of a manifest's entries (files and pairs).
+
+    Entries need each of ``keys`` (all of them with ``require_all``, else
+    those present in the manifest's first entry); pairs are checked with
+    ``check_pair``, single files with ``probe_audio``.
+
+    Returns
+    -------
+    list of str
+        One line per problem, naming the entry and the file.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            entries = json.load(f)
+    except (OSError, ValueError) as err:
+        return [f"{path}: not a readable JSON manifest ({err})"]
+    if not isinstance(entries, dict) or not entries:
+        return [f"{path}: has no entries"]
+    first = next(iter(entries.values()))
+    present = list(keys) if require_all else [k for k in keys if k in first]
+    if not present:
+        return [f"{path}: entries have none of {', '.join(keys)}"]
+    problems = []
+    for uid, entry in entries.items():
+        lacking = [k for k in present if not isinstance(entry.get(k), str)]
+        if lacking:
+            problems.append(f"{path}: entry {uid} has no {', '.join(lacking)}")
+            continue
+        files = [entry[k].replace("{data_root}", data_folder) for k in present]
+        if len(files) == 2:
+            problems += check_pair(*files, sample_rate)[1]
+        else:
+            problems += [p for p in [probe_audio(files[0], sample_rate)[1]] if p]
+    return problems
 
 
 def read_pair(noisy_wav, clean_wav):
@@ -129,7 +243,9 @@ def load_manifest(path, data_folder):
 def write_pairs_manifest(folder, json_path, sample_rate=16000):
     """Writes a manifest for ``folder/noisy/*.wav`` paired with ``folder/clean/``.
 
-    Returns the number of pairs; raises ManifestError listing unpaired files.
+    Returns the number of pairs. Raises ManifestError listing every problem
+    at once: files without a partner, unreadable or empty files, wrong sample
+    rates, and pairs of different lengths.
     """
     noisy_dir, clean_dir = os.path.join(folder, "noisy"), os.path.join(folder, "clean")
     names = {
@@ -139,23 +255,23 @@ def write_pairs_manifest(folder, json_path, sample_rate=16000):
     }
     if len(names) != 2 or not names[noisy_dir]:
         raise ManifestError(f"{folder}: expected WAV files in noisy/ and clean/")
-    unpaired = sorted(set(names[noisy_dir]) ^ set(names[clean_dir]))
-    if unpaired:
-        raise ManifestError(f"{folder}: files without a partner: {', '.join(unpaired)}")
+    problems = [
+        f"{os.path.join(noisy_dir if n in names[noisy_dir] else clean_dir, n)}: "
+        "file without a partner"
+        for n in sorted(set(names[noisy_dir]) ^ set(names[clean_dir]))
+    ]
     entries = {}
-    for name in names[noisy_dir]:
-        for d in (noisy_dir, clean_dir):
-            info = sb.dataio.audio_io.info(os.path.join(d, name))
-            if info.sample_rate != sample_rate:
-                raise ManifestError(
-                    f"{os.path.join(d, name)}: sample rate {info.sample_rate} Hz, "
-                    f"expected {sample_rate} Hz (resample it first)"
-                )
+    for name in sorted(set(names[noisy_dir]) & set(names[clean_dir])):
+        noisy, clean = os.path.join(noisy_dir, name), os.path.join(clean_dir, name)
+        frames, pair_problems = check_pair(noisy, clean, sample_rate)
+        problems += pair_problems
         entries[os.path.splitext(name)[0]] = {
-            "noisy_wav": os.path.abspath(os.path.join(noisy_dir, name)),
-            "clean_wav": os.path.abspath(os.path.join(clean_dir, name)),
-            "length": info.num_frames / info.sample_rate,
+            "noisy_wav": os.path.abspath(noisy),
+            "clean_wav": os.path.abspath(clean),
+            "length": (frames or 0) / sample_rate,
         }
+    if problems:
+        raise ManifestError(_problem_list(folder, problems))
     with open(json_path + ".part", "w") as f:
         json.dump(entries, f, indent=2)
     os.replace(json_path + ".part", json_path)
@@ -198,6 +314,34 @@ def pair_dataset(dataset):
     return dataset
 
 
+def check_corpus(hparams):
+    """Checks the train/valid/test manifests (and the noise one when mixing).
+
+    Raises
+    ------
+    ManifestError
+        Listing every missing, unreadable, empty, wrong-rate or unpaired file.
+    """
+    rate, folder = hparams["sample_rate"], hparams["data_folder"]
+    problems = []
+    for split in ("train", "valid", "test"):
+        problems += check_manifest(
+            hparams[f"{split}_annotation"], folder, rate, require_all=split != "train"
+        )
+    try:
+        mixing = not _has_noisy(hparams["train_annotation"])
+    except (ManifestError, OSError, ValueError):
+        mixing = False  # the train manifest's own problem is listed already
+    if mixing:
+        noise = hparams["noise_annotation"]
+        if not os.path.isfile(noise):
+            problems.append(f"noise manifest {noise} not found (needed for mixing)")
+        else:
+            problems += check_manifest(noise, folder, rate, keys=("noise_wav",))
+    if problems:
+        raise ManifestError(_problem_list("the data set is not usable", problems))
+
+
 def dataio_prep(hparams):
     """Creates the train/valid/test datasets named in ``hparams``.
 
@@ -213,6 +357,7 @@ def dataio_prep(hparams):
     datasets = {}
     for split in ("train", "valid", "test"):
         datasets[split] = load_manifest(hparams[f"{split}_annotation"], data_folder)
+    check_corpus(hparams)
 
     @sb.utils.data_pipeline.takes("noisy_wav", "clean_wav")
     @sb.utils.data_pipeline.provides("noisy_sig", "clean_sig")

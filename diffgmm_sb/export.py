@@ -7,17 +7,35 @@ network access::
 
     python -m diffgmm_sb.export results/diffgmm/1234 pretrained/my_model
 
+Model folders may come from strangers, so ``load_model_folder`` executes
+nothing from them: ``hyperparams.yaml`` is read as plain YAML data (the
+HyperPyYAML tags ``!new:``, ``!apply:``, ``!name:``, ... are never
+resolved), only the keys the network needs are taken, each checked for its
+type and range, the network is built from this module's own ``MODEL_YAML``,
+and ``diffgmm.ckpt`` is read with ``torch.load(weights_only=True)``. A
+missing, malformed, tampered or truncated file raises ``ModelFolderError``
+or ``diffgmm_sb.checkpoints.CheckpointError`` naming the file. The run
+folders read by ``export_pretrained`` are treated the same way.
+
 Authors
  * diffgmm-sb developers 2026
 """
 
 import argparse
 import os
+import sys
 
 import torch
 import yaml
 from hyperpyyaml import load_hyperpyyaml
-from speechbrain.utils.checkpoints import Checkpointer
+from speechbrain.utils.fetching import FetchConfig, fetch
+
+from diffgmm_sb.checkpoints import (
+    AtomicCheckpointer,
+    CheckpointError,
+    load_state_dict_file,
+)
+from diffgmm_sb.diffusion import SAMPLER_MODES
 
 # Hyperparameters copied from the training run into the model folder.
 NETWORK_KEYS = (
@@ -38,6 +56,138 @@ NETWORK_KEYS = (
     "lstm_layers",
     "head_channels",
 )
+
+# Inference settings of a model folder and their defaults.
+INFERENCE_DEFAULTS = {"chunk_seconds": 10.0, "overlap_seconds": 0.5}
+
+
+def _integer(low, high, optional=False):
+    def check(value):
+        if value is None and optional:
+            return True
+        return type(value) is int and low <= value <= high
+
+    return check, f"an integer from {low} to {high}" + (" or null" if optional else "")
+
+
+def _number(low, high):
+    def check(value):
+        return type(value) in (int, float) and low <= value <= high
+
+    return check, f"a number from {low} to {high}"
+
+
+def _one_of(choices):
+    return (lambda value: value in choices), "one of " + ", ".join(choices)
+
+
+def _integers(low, high):
+    def check(value):
+        return (
+            isinstance(value, list)
+            and 0 < len(value) <= 16
+            and all(type(v) is int and low <= v <= high for v in value)
+        )
+
+    return check, f"a list of 1 to 16 integers from {low} to {high}"
+
+
+# What each value read from a model folder must be (bounds keep a hostile
+# folder from asking for absurd allocations before the weights are checked).
+VALUE_CHECKS = {
+    "sample_rate": _integer(1000, 384000),
+    "num_steps": _integer(1, 1000),
+    "schedule": _one_of(("cosine", "linear")),
+    "sigma_max": _number(0.0, 10.0),
+    "num_components": _integer(1, 64),
+    "min_scale": _number(1e-9, 1.0),
+    "sampler_steps": _integer(1, 1000),
+    "sampler_mode": _one_of(SAMPLER_MODES),
+    "front_channels": _integer(1, 4096),
+    "front_stride": _integer(1, 1024),
+    "front_kernel": _integer(1, 4096, optional=True),
+    "unet_channels": _integers(1, 4096),
+    "unet_strides": _integers(1, 64),
+    "emb_dim": _integer(1, 4096),
+    "lstm_layers": _integer(0, 16),
+    "head_channels": _integer(1, 4096),
+    "chunk_seconds": _number(0.01, 3600.0),
+    "overlap_seconds": _number(0.0, 60.0),
+}
+
+
+class ModelFolderError(ValueError):
+    """A model or run folder is missing, malformed or unsafe; names the file."""
+
+
+class _InertLoader(yaml.SafeLoader):
+    """Plain YAML data; every ``!tag`` node (HyperPyYAML's code) reads as None."""
+
+
+_InertLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def read_plain_values(path, keys, defaults=None, overrides=None):
+    """Reads and checks ``keys`` of a HyperPyYAML file without executing it.
+
+    Arguments
+    ---------
+    path : str
+        The YAML file.
+    keys : sequence of str
+        Keys to take (each must be in ``VALUE_CHECKS``).
+    defaults : dict, optional
+        Values for keys the file lacks.
+    overrides : dict, optional
+        Values replacing the file's.
+
+    Returns
+    -------
+    dict
+        The checked values.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "hyperparams.yaml")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("num_steps: 6\\nboom: !apply:os.system [echo hacked]\\n")
+    >>> read_plain_values(path, ["num_steps"])
+    {'num_steps': 6}
+    >>> read_plain_values(path, ["num_steps", "schedule"])
+    Traceback (most recent call last):
+    ...
+    diffgmm_sb.export.ModelFolderError: ...hyperparams.yaml: schedule is missing
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.load(f, Loader=_InertLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        detail = (
+            str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        )
+        raise ModelFolderError(f"{path}: not a readable YAML file ({detail})") from err
+    if not isinstance(data, dict):
+        raise ModelFolderError(f"{path}: not a YAML mapping of hyperparameters")
+    unknown = sorted(set(overrides or {}) - set(keys))
+    if unknown:
+        raise ModelFolderError(f"{path}: cannot override {', '.join(unknown)}")
+    values = {}
+    for key in keys:
+        value = {**(defaults or {}), **data, **(overrides or {})}.get(key, _MISSING)
+        if value is _MISSING:
+            raise ModelFolderError(f"{path}: {key} is missing")
+        check, expected = VALUE_CHECKS[key]
+        if not check(value):
+            raise ModelFolderError(f"{path}: {key} must be {expected}, not {value!r}")
+        values[key] = value
+    if values.get("overlap_seconds", 0.0) >= values.get("chunk_seconds", float("inf")):
+        raise ModelFolderError(f"{path}: overlap_seconds must be below chunk_seconds")
+    return values
+
+
+_MISSING = object()
+
 
 MODEL_YAML = """
 # Inference settings (override at load time with overrides={...}).
@@ -77,6 +227,9 @@ pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
 def write_model_folder(out_folder, values, state_dict):
     """Writes a model folder from network hyperparameters and weights.
 
+    Each file is written under a temporary name and renamed, the weights
+    first: an interrupted export never leaves a half-written file.
+
     Arguments
     ---------
     out_folder : str
@@ -94,9 +247,13 @@ def write_model_folder(out_folder, values, state_dict):
         {key: values[key] for key in NETWORK_KEYS}, sort_keys=False, default_flow_style=None
     )
     text = "# DiffGMM model folder (diffgmm_sb.export)\n" + header + MODEL_YAML
-    with open(os.path.join(out_folder, "hyperparams.yaml"), "w", encoding="utf-8") as f:
+    weights = os.path.join(out_folder, "diffgmm.ckpt")
+    torch.save(state_dict, weights + ".part")
+    os.replace(weights + ".part", weights)
+    hparams = os.path.join(out_folder, "hyperparams.yaml")
+    with open(hparams + ".part", "w", encoding="utf-8") as f:
         f.write(text)
-    torch.save(state_dict, os.path.join(out_folder, "diffgmm.ckpt"))
+    os.replace(hparams + ".part", hparams)
     return out_folder
 
 
@@ -117,19 +274,101 @@ def export_pretrained(run_folder, out_folder, max_key="pesq"):
     str
         ``out_folder``.
     """
-    with open(os.path.join(run_folder, "hyperparams.yaml"), encoding="utf-8") as f:
-        hparams = load_hyperpyyaml(f, overrides={"output_folder": run_folder})
-    checkpoint = Checkpointer(os.path.join(run_folder, "save")).find_checkpoint(
-        max_key=max_key
-    )
+    values = read_plain_values(os.path.join(run_folder, "hyperparams.yaml"), NETWORK_KEYS)
+    save = os.path.join(run_folder, "save")
+    checkpoint = None
+    if os.path.isdir(save):
+        checkpoint = AtomicCheckpointer(save).find_checkpoint(max_key=max_key)
     if checkpoint is None:
-        raise FileNotFoundError(f"{run_folder}/save holds no checkpoint")
-    values = {key: hparams[key] for key in NETWORK_KEYS}
-    weights = torch.load(
-        checkpoint.paramfiles["diffgmm"], map_location="cpu", weights_only=True
-    )
+        raise ModelFolderError(f"{save}: no complete checkpoint with a {max_key} score")
+    if "diffgmm" not in checkpoint.paramfiles:
+        raise ModelFolderError(f"{checkpoint.path}: no diffgmm.ckpt")
+    weights = load_state_dict_file(str(checkpoint.paramfiles["diffgmm"]))
     write_model_folder(out_folder, values, weights)
     return out_folder
+
+
+def _fetch_model_files(source, savedir, hparams_file):
+    """Local paths of a model folder's hyperparameters and weights."""
+    names = (hparams_file, "diffgmm.ckpt")
+    source = str(source)
+    if os.path.isdir(source):
+        for name in names:
+            if not os.path.isfile(os.path.join(source, name)):
+                raise ModelFolderError(
+                    f"{source}: no {name}; not a DiffGMM model folder "
+                    "(python -m diffgmm_sb.export RUN_FOLDER MODEL_FOLDER makes one)"
+                )
+        if savedir is None:
+            return [os.path.join(source, name) for name in names]
+        # Re-linked each time: a stale file of another model is never reused.
+        config = FetchConfig(overwrite=True)
+    elif os.path.exists(source) or savedir is None:
+        raise ModelFolderError(f"{source}: not a model folder")
+    else:
+        config = FetchConfig()
+    try:
+        return [
+            str(fetch(name, source=source, savedir=savedir, fetch_config=config))
+            for name in names
+        ]
+    except Exception as err:  # network, hub and file errors alike
+        raise ModelFolderError(f"{source}: cannot fetch the model files ({err})") from err
+
+
+def load_model_folder(
+    source, savedir=None, hparams_file="hyperparams.yaml", overrides=None
+):
+    """Builds the ``DiffGMM`` of a model folder without executing anything in it.
+
+    Arguments
+    ---------
+    source : str
+        A model folder, or a remote source ``speechbrain.utils.fetching`` knows.
+    savedir : str, optional
+        Where to link or download the files (a local folder is read in place
+        when not given).
+    hparams_file : str
+        Name of the hyperparameter file.
+    overrides : dict, optional
+        Replacement values (e.g. ``{"chunk_seconds": 5.0}``), checked too.
+
+    Returns
+    -------
+    hparams : dict
+        The checked values, ``diffgmm``, ``modules`` and ``savedir``.
+    modules : dict
+        ``{"diffgmm": DiffGMM}`` with the folder's weights loaded.
+
+    Raises
+    ------
+    ModelFolderError, diffgmm_sb.checkpoints.CheckpointError
+        Naming the file and what is wrong with it.
+    """
+    hparams_path, weights_path = _fetch_model_files(source, savedir, hparams_file)
+    values = read_plain_values(
+        hparams_path,
+        [*NETWORK_KEYS, *INFERENCE_DEFAULTS],
+        defaults=INFERENCE_DEFAULTS,
+        overrides=overrides,
+    )
+    network = {key: values[key] for key in NETWORK_KEYS}
+    text = yaml.safe_dump(network, sort_keys=False)  # plain, checked values only
+    inference = {key: values[key] for key in INFERENCE_DEFAULTS}
+    try:
+        hparams = load_hyperpyyaml(text + MODEL_YAML, overrides=inference)
+    except (ValueError, RuntimeError) as err:
+        raise ModelFolderError(f"{hparams_path}: inconsistent network ({err})") from err
+    weights = load_state_dict_file(weights_path)
+    try:
+        hparams["diffgmm"].load_state_dict(weights, strict=True)
+    except RuntimeError as err:
+        detail = " ".join(str(err).split())[:300]
+        raise CheckpointError(
+            f"{weights_path}: the weights do not fit the network of {hparams_path} ({detail})"
+        ) from err
+    hparams["savedir"] = savedir if savedir is not None else source
+    return hparams, hparams["modules"]
 
 
 def main(argv=None):
@@ -138,8 +377,13 @@ def main(argv=None):
     parser.add_argument("run_folder")
     parser.add_argument("out_folder")
     args = parser.parse_args(argv)
-    print(export_pretrained(args.run_folder, args.out_folder))
+    try:
+        print(export_pretrained(args.run_folder, args.out_folder))
+    except (ValueError, OSError) as err:
+        print(f"diffgmm_sb.export: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

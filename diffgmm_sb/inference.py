@@ -6,11 +6,20 @@ model hub folder (``hyperparams.yaml`` + ``diffgmm.ckpt``)::
     enhancer = DiffGMMEnhancement.from_hparams(source="path/to/model", savedir=...)
     enhanced = enhancer.enhance_file("noisy.wav", output_filename="clean.wav")
 
+Loading executes nothing from the folder: the network is built from this
+package's own template with the folder's plain values, and the weights are
+read with ``torch.load(weights_only=True)`` (see ``diffgmm_sb.export``).
+
 Any input a user has is accepted: any length (processed in overlapping chunks
-joined by overlap-add, so memory does not grow with the file), any sample rate
-(resampled to the model's rate and back), any number of channels (each
-enhanced), integer or float files that ``soundfile`` reads. The output keeps
-the input's length, rate and channel count.
+joined by overlap-add; files are streamed chunk by chunk, so memory does not
+grow with the file), any sample rate (resampled to the model's rate and
+back), any number of channels (each enhanced), integer or float files that
+``soundfile`` reads, silence, clipped audio, inputs of a single sample. A file
+that cannot be enhanced (missing, empty, unreadable, unsupported format, NaN
+or infinite samples) raises ``AudioInputError`` with a one-line message naming
+the file and the problem. The output keeps the input's length, rate and
+channel count; it is written under a temporary name and renamed, so no
+half-written output file is ever left under the output name.
 
 Authors
  * diffgmm-sb developers 2026
@@ -20,10 +29,13 @@ import os
 
 import soundfile as sf
 import torch
-import torchaudio.functional as AF
 from speechbrain.inference.interfaces import Pretrained
 
+from diffgmm_sb.audio import resample
 from diffgmm_sb.model import valid_mask
+
+# Channels of one file enhanced together (one network batch).
+MAX_CHANNELS_PER_BATCH = 8
 
 
 class AudioInputError(ValueError):
@@ -49,12 +61,68 @@ def overlap_add_chunks(length, chunk, overlap):
     return starts
 
 
+def overlap_add(read, length, chunk, overlap, process):
+    """Processes a signal chunk by chunk, yielding the cross-faded output in order.
+
+    Chunks of ``chunk`` samples overlapping by ``overlap`` are cross-faded
+    linearly where they meet (the signal's own start and end are not faded).
+    Only one chunk is held at a time, so memory does not grow with ``length``.
+
+    Arguments
+    ---------
+    read : callable
+        ``read(start, stop)`` returns the ``[rows, stop - start]`` input.
+    length : int
+        Samples in the whole signal.
+    chunk, overlap : int
+        Chunk length and overlap in samples (``chunk > overlap >= 0``).
+    process : callable
+        Maps an input chunk to an output chunk of the same shape.
+
+    Yields
+    ------
+    torch.Tensor
+        Consecutive ``[rows, n]`` output blocks; together ``length`` samples.
+
+    Example
+    -------
+    >>> x = torch.arange(10.0).unsqueeze(0)
+    >>> blocks = overlap_add(lambda a, b: x[:, a:b], 10, 4, 2, lambda c: c * 2)
+    >>> torch.cat(list(blocks), dim=-1)
+    tensor([[ 0.,  2.,  4.,  6.,  8., 10., 12., 14., 16., 18.]])
+    """
+    starts = overlap_add_chunks(length, chunk, overlap)
+    ramp = torch.linspace(0.0, 1.0, overlap + 2)[1:-1]
+    acc, weight, acc_start = None, None, 0
+    for i, start in enumerate(starts):
+        stop = min(start + chunk, length)
+        piece = process(read(start, stop))
+        fade = torch.ones(stop - start, device=piece.device)
+        if overlap > 0 and i > 0:
+            fade[:overlap] = ramp.to(piece.device)
+        if overlap > 0 and i < len(starts) - 1:
+            fade[-overlap:] = ramp.flip(0).to(piece.device)
+        if acc is None:
+            acc = torch.zeros_like(piece)
+            weight = torch.zeros(piece.shape[-1], device=piece.device)
+        grow = stop - acc_start - acc.shape[-1]
+        if grow > 0:
+            acc = torch.nn.functional.pad(acc, (0, grow))
+            weight = torch.nn.functional.pad(weight, (0, grow))
+        offset = start - acc_start
+        acc[:, offset : offset + piece.shape[-1]] += piece * fade
+        weight[offset : offset + piece.shape[-1]] += fade
+        done = (starts[i + 1] if i + 1 < len(starts) else length) - acc_start
+        yield acc[:, :done] / weight[:done]
+        acc, weight, acc_start = acc[:, done:], weight[done:], acc_start + done
+
+
 class DiffGMMEnhancement(Pretrained):
     """Ready-to-use DiffGMM speech enhancement.
 
     hparams of the model folder: ``sample_rate``, ``sampler_steps``,
     ``sampler_mode``, ``chunk_seconds``, ``overlap_seconds`` and the module
-    ``diffgmm`` (loaded by the folder's ``pretrainer``).
+    ``diffgmm``.
 
     Example
     -------
@@ -73,10 +141,53 @@ class DiffGMMEnhancement(Pretrained):
     ]
     MODULES_NEEDED = ["diffgmm"]
 
+    @classmethod
+    def from_hparams(
+        cls, source, hparams_file="hyperparams.yaml", savedir=None, overrides=None, **kwargs
+    ):
+        """Loads a model folder (local, URL or HuggingFace) without running its code.
+
+        Unlike ``Pretrained.from_hparams``, the folder's YAML is never
+        executed: only its plain values are read and checked, the network is
+        built from ``diffgmm_sb.export.MODEL_YAML``, and the weights are loaded
+        with ``weights_only=True``. A damaged or tampered folder raises
+        ``diffgmm_sb.export.ModelFolderError`` naming the file and the problem.
+
+        Arguments
+        ---------
+        source : str
+            The model folder (or a remote source, see ``speechbrain.utils.fetching``).
+        hparams_file : str
+            The hyperparameter file inside the folder.
+        savedir : str, optional
+            Where the files are linked or downloaded to; a local folder is read
+            in place when not given.
+        overrides : dict, optional
+            Values replacing the folder's (e.g. ``{"chunk_seconds": 5.0}``).
+        **kwargs : dict
+            Passed to the constructor (``run_opts``, ``freeze_params``).
+
+        Returns
+        -------
+        DiffGMMEnhancement
+        """
+        from diffgmm_sb.export import load_model_folder
+
+        hparams, modules = load_model_folder(
+            source, savedir=savedir, hparams_file=hparams_file, overrides=overrides
+        )
+        return cls(modules=modules, hparams=hparams, **kwargs)
+
     @property
     def sample_rate(self):
         """The rate the model works at."""
         return self.hparams.sample_rate
+
+    def _chunk_samples(self, rate):
+        """Chunk and overlap lengths, in samples at ``rate``."""
+        chunk = max(int(round(self.hparams.chunk_seconds * rate)), 1)
+        overlap = min(int(round(self.hparams.overlap_seconds * rate)), chunk - 1)
+        return chunk, overlap
 
     def _enhance_chunk(self, noisy, lengths, steps, mode):
         return self.mods.diffgmm.enhance(
@@ -91,7 +202,7 @@ class DiffGMMEnhancement(Pretrained):
         """Enhances ``[batch, time]`` waveforms at the model's rate.
 
         Long inputs are processed in chunks of ``chunk_seconds`` overlapping by
-        ``overlap_seconds``, cross-faded linearly.
+        ``overlap_seconds``, cross-faded linearly (``overlap_add``).
 
         Arguments
         ---------
@@ -113,140 +224,288 @@ class DiffGMMEnhancement(Pretrained):
         if lengths is not None:
             lengths = lengths.to(self.device)
         total = noisy.shape[-1]
-        chunk = int(self.hparams.chunk_seconds * self.sample_rate)
-        overlap = int(self.hparams.overlap_seconds * self.sample_rate)
+        chunk, overlap = self._chunk_samples(self.sample_rate)
         if total <= chunk:
             return self._enhance_chunk(noisy, lengths, steps, mode)
         mask = valid_mask(noisy, lengths)
         noisy = noisy * mask
-        out = torch.zeros_like(noisy)
-        weight = torch.zeros(total, device=self.device)
-        fade = torch.ones(chunk, device=self.device)
-        if overlap > 0:
-            ramp = torch.linspace(0.0, 1.0, overlap + 2, device=self.device)[1:-1]
-            fade[:overlap], fade[-overlap:] = ramp, ramp.flip(0)
-        for start in overlap_add_chunks(total, chunk, overlap):
-            piece = self._enhance_chunk(noisy[:, start : start + chunk], None, steps, mode)
-            out[:, start : start + chunk] += piece * fade
-            weight[start : start + chunk] += fade
-        return out / weight.clamp(min=1e-8) * mask
+        blocks = overlap_add(
+            lambda start, stop: noisy[:, start:stop],
+            total,
+            chunk,
+            overlap,
+            lambda piece: self._enhance_chunk(piece, None, steps, mode),
+        )
+        return torch.cat(list(blocks), dim=-1) * mask
 
-    def _open(self, path):
-        """Opens ``path`` for reading, checking that it holds audio."""
-        try:
-            info = sf.SoundFile(path)
-        except (RuntimeError, sf.LibsndfileError, OSError) as err:
-            raise AudioInputError(f"{path}: cannot read audio ({err})") from err
-        if info.frames == 0:
-            info.close()
-            raise AudioInputError(f"{path}: the file holds no audio samples")
-        return info
-
-    def _read_block(self, info, start, frames):
-        """Reads ``[channels, frames]`` float32 samples from ``start``, validated."""
-        try:
-            info.seek(start)
-            audio = info.read(frames, dtype="float32", always_2d=True)
-        except (RuntimeError, sf.LibsndfileError, OSError) as err:
-            raise AudioInputError(f"{info.name}: cannot read audio ({err})") from err
-        wav = torch.from_numpy(audio.T.copy())
-        if not torch.isfinite(wav).all():
+    @torch.no_grad()
+    def _enhance_at_rate(self, wav, rate, steps, mode, name):
+        """Enhances ``[channels, time]`` audio at ``rate``; never returns NaN/Inf."""
+        x = resample(wav, rate, self.sample_rate).to(self.device)
+        groups = x.split(MAX_CHANNELS_PER_BATCH)
+        out = torch.cat([self._enhance_chunk(g, None, steps, mode) for g in groups])
+        out = _fit(resample(out.cpu(), self.sample_rate, rate), wav.shape[-1])
+        if not torch.isfinite(out).all():
             raise AudioInputError(
-                f"{info.name}: the audio contains NaN or infinite samples"
+                f"{name}: enhancement produced NaN or infinite samples "
+                "(the model folder's weights may be damaged)"
             )
-        return wav
-
-    def _enhance_block(self, wav, rate, steps, mode):
-        """Enhances one ``[channels, time]`` block given at ``rate``, returned at ``rate``."""
-        x = wav if rate == self.sample_rate else AF.resample(wav, rate, self.sample_rate)
-        enhanced = self._enhance_chunk(x.to(self.device), None, steps, mode).cpu()
-        if rate != self.sample_rate:
-            enhanced = AF.resample(enhanced, self.sample_rate, rate)
-        return _fit(enhanced, wav.shape[-1])
+        return out
 
     def enhance_file(self, filename, output_filename=None, steps=None, mode=None):
         """Enhances an audio file of any rate, length and channel count.
 
-        The file is read, enhanced and written chunk by chunk (``chunk_seconds``
-        overlapping by ``overlap_seconds``, cross-faded), so memory does not
-        grow with its length. Each chunk is resampled to the model's rate and
-        back.
+        Returns the enhanced ``[channels, time]`` tensor at the file's rate;
+        writes it when ``output_filename`` is given (in the format its
+        extension names, else the input's; the input's subtype where that
+        format allows it), under a temporary name then renamed. For very long
+        files prefer ``enhance_to_file``, which does not keep the audio.
 
-        Arguments
-        ---------
-        filename : str
-            Any file ``soundfile`` reads (integer or float samples).
-        output_filename : str, optional
-            Where to write the enhanced audio, in the input's format, subtype,
-            rate and channel count; written to a temporary name and renamed,
-            so a failure never leaves a partial file.
-        steps, mode : optional
-            Sampler knobs, as in ``enhance_batch``.
-
-        Returns
-        -------
-        torch.Tensor or str
-            The enhanced ``[channels, time]`` audio at the file's rate when no
-            ``output_filename`` is given (held in memory); otherwise the path
-            written (streamed, constant memory).
+        Raises
+        ------
+        AudioInputError
+            Naming the file and the problem, when it cannot be enhanced.
         """
-        with self._open(filename) as info:
-            if output_filename is None:
-                blocks = list(self._stream(info, steps, mode))
-                return torch.cat(blocks, dim=-1)
-            folder = os.path.dirname(os.path.abspath(output_filename))
-            os.makedirs(folder, exist_ok=True)
-            tmp = os.path.join(folder, f".{os.path.basename(output_filename)}.part")
-            try:
-                with sf.SoundFile(
-                    tmp,
-                    "w",
-                    samplerate=info.samplerate,
-                    channels=info.channels,
-                    format=info.format,
-                    subtype=info.subtype,
-                ) as out:
-                    for block in self._stream(info, steps, mode):
-                        out.write(block.clamp(-1.0, 1.0).T.numpy())
-                os.replace(tmp, output_filename)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
-        return output_filename
+        blocks = []
+        self._enhance_file(filename, output_filename, steps, mode, blocks.append)
+        return torch.cat(blocks, dim=-1)
 
-    def _stream(self, info, steps, mode):
-        """Yields the enhanced file as consecutive ``[channels, time]`` blocks."""
-        rate, total = info.samplerate, info.frames
-        chunk = round(self.hparams.chunk_seconds * rate)
-        overlap = round(self.hparams.overlap_seconds * rate)
-        fade = torch.ones(chunk)
-        if overlap > 0:
-            ramp = torch.linspace(0.0, 1.0, overlap + 2)[1:-1]
-            fade[:overlap], fade[-overlap:] = ramp, ramp.flip(0)
-        starts = overlap_add_chunks(total, chunk, overlap)
-        acc, weight, origin = None, None, 0  # pending output from sample `origin`
-        for i, start in enumerate(starts):
-            piece = self._enhance_block(
-                self._read_block(info, start, min(chunk, total)), rate, steps, mode
-            )
-            w = fade[: piece.shape[-1]] if len(starts) > 1 else torch.ones(piece.shape[-1])
-            end = start + piece.shape[-1]
-            if acc is None:
-                acc = torch.zeros(piece.shape[0], 0)
-                weight = torch.zeros(0)
-            grow = end - origin - acc.shape[-1]
-            if grow > 0:
-                acc = torch.nn.functional.pad(acc, (0, grow))
-                weight = torch.nn.functional.pad(weight, (0, grow))
-            acc[:, start - origin : end - origin] += piece * w
-            weight[start - origin : end - origin] += w
-            done = (starts[i + 1] if i + 1 < len(starts) else total) - origin
-            yield acc[:, :done] / weight[:done].clamp(min=1e-8)
-            acc, weight, origin = acc[:, done:], weight[done:], origin + done
+    def enhance_to_file(self, filename, output_filename, steps=None, mode=None):
+        """Enhances a file into ``output_filename`` chunk by chunk (bounded memory).
+
+        Returns the number of frames written. See ``enhance_file``.
+        """
+        return self._enhance_file(filename, output_filename, steps, mode, None)
+
+    def _enhance_file(self, filename, output_filename, steps, mode, keep):
+        with AudioFileReader(filename) as reader:
+            chunk, overlap = self._chunk_samples(reader.rate)
+            with AtomicAudioWriter(
+                output_filename, reader.rate, reader.channels, reader.format, reader.subtype
+            ) as writer:
+                for block in overlap_add(
+                    reader.read,
+                    reader.frames,
+                    chunk,
+                    overlap,
+                    lambda x: self._enhance_at_rate(x, reader.rate, steps, mode, filename),
+                ):
+                    writer.write(block)
+                    if keep is not None:
+                        keep(block)
+            return reader.frames
+
+    @staticmethod
+    def write(path, wav, rate, info=None):
+        """Writes ``[channels, time]`` audio atomically (see ``AtomicAudioWriter``).
+
+        ``info`` (a ``soundfile`` info or open file) gives the preferred format
+        and subtype; the path's extension decides the format when it names one.
+        """
+        fmt = getattr(info, "format", None)
+        subtype = getattr(info, "subtype", None)
+        with AtomicAudioWriter(path, rate, wav.shape[0], fmt, subtype) as writer:
+            writer.write(wav)
 
     def forward(self, noisy, lengths=None):
         """Runs enhancement on the noisy input (``enhance_batch``)."""
         return self.enhance_batch(noisy, lengths)
+
+
+def _detail(err):
+    """The libsndfile message of a soundfile error, without the file name."""
+    return getattr(err, "error_string", None) or str(err) or type(err).__name__
+
+
+class AudioFileReader:
+    """Reads ``[channels, time]`` float audio from a file in increasing windows.
+
+    Validates as it goes: a missing, empty, unreadable or unsupported file,
+    one with no samples, a decoding error mid-file and NaN or infinite
+    samples all raise ``AudioInputError`` naming the file. Each window starts
+    within or right after the previous one; only the current window is held.
+
+    Example
+    -------
+    >>> import tempfile, numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.wav")
+    >>> sf.write(path, np.zeros((100, 2)), 8000)
+    >>> with AudioFileReader(path) as r:
+    ...     first, second = r.read(0, 20), r.read(10, 30)
+    ...     (r.rate, r.channels, r.frames, tuple(second.shape))
+    (8000, 2, 100, (2, 20))
+    >>> AudioFileReader(path + ".missing").open()
+    Traceback (most recent call last):
+    ...
+    diffgmm_sb.inference.AudioInputError: ....missing: no such file
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        self._file = None
+        self._buffer = torch.zeros(0, 0)
+        self._buffer_start = 0
+
+    def open(self):
+        """Opens and checks the file; returns ``self``."""
+        path = self.path
+        if not os.path.exists(path):
+            raise AudioInputError(f"{path}: no such file")
+        if os.path.isdir(path):
+            raise AudioInputError(f"{path}: is a folder, not an audio file")
+        if os.path.getsize(path) == 0:
+            raise AudioInputError(f"{path}: the file is empty (0 bytes)")
+        try:
+            self._file = sf.SoundFile(path)
+        except (sf.LibsndfileError, RuntimeError, OSError) as err:
+            raise AudioInputError(
+                f"{path}: cannot read audio: unsupported or corrupt format ({_detail(err)})"
+            ) from err
+        self.rate, self.channels = self._file.samplerate, self._file.channels
+        self.frames = self._file.frames
+        self.format, self.subtype = self._file.format, self._file.subtype
+        if self.frames <= 0:
+            self.close()
+            raise AudioInputError(f"{path}: the file holds no audio samples")
+        self._buffer = torch.zeros(self.channels, 0)
+        return self
+
+    def read(self, start, stop):
+        """Samples ``start:stop`` as a ``[channels, stop - start]`` float tensor."""
+        position = self._buffer_start + self._buffer.shape[-1]  # file position
+        if start < self._buffer_start or start > position:
+            raise ValueError("AudioFileReader windows must not move back or skip")
+        self._buffer = self._buffer[:, start - self._buffer_start :]
+        self._buffer_start = start
+        missing = stop - start - self._buffer.shape[-1]
+        if missing > 0:
+            try:
+                data = self._file.read(missing, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError) as err:
+                raise AudioInputError(
+                    f"{self.path}: cannot decode audio after frame {position} of "
+                    f"{self.frames} (truncated or corrupt file: {_detail(err)})"
+                ) from err
+            if data.shape[0] < missing:
+                raise AudioInputError(
+                    f"{self.path}: the audio ends at frame {position + data.shape[0]} "
+                    f"but the header announces {self.frames} (truncated file)"
+                )
+            new = torch.from_numpy(data.T.copy())
+            bad = ~torch.isfinite(new).all(dim=0)
+            if bad.any():
+                at = (position + int(bad.nonzero()[0])) / self.rate
+                raise AudioInputError(
+                    f"{self.path}: the audio contains NaN or infinite samples "
+                    f"(first at {at:.3f} s)"
+                )
+            self._buffer = torch.cat([self._buffer, new], dim=-1)
+        return self._buffer[:, : stop - start]
+
+    def close(self):
+        """Closes the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class AtomicAudioWriter:
+    """Writes audio block by block to a temporary file, renamed when complete.
+
+    The format follows the output's extension when ``soundfile`` knows it,
+    else ``fmt``; the subtype is ``subtype`` when that format accepts it,
+    else the format's default. Samples are clipped to [-1, 1]. On any error
+    the temporary file is removed, so the output name holds either nothing
+    or a complete file. ``path=None`` writes nothing.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.flac")
+    >>> with AtomicAudioWriter(path, 16000, 1, "WAV", "FLOAT") as w:
+    ...     w.write(torch.zeros(1, 160))
+    >>> info = sf.info(path)
+    >>> (info.format, info.subtype, info.frames)
+    ('FLAC', 'PCM_16', 160)
+    """
+
+    def __init__(self, path, rate, channels, fmt=None, subtype=None):
+        self.path = None if path is None else str(path)
+        self.rate, self.channels = rate, channels
+        self.format, self.subtype = _output_format(self.path, fmt, subtype)
+        self._file = self._tmp = None
+
+    def __enter__(self):
+        if self.path is None:
+            return self
+        folder = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(folder, exist_ok=True)
+        self._tmp = os.path.join(folder, f".{os.path.basename(self.path)}.part")
+        try:
+            self._file = sf.SoundFile(
+                self._tmp,
+                "w",
+                samplerate=self.rate,
+                channels=self.channels,
+                format=self.format,
+                subtype=self.subtype,
+            )
+        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as err:
+            self._discard()
+            raise AudioInputError(
+                f"{self.path}: cannot write {self.format}/{self.subtype} audio "
+                f"({_detail(err)})"
+            ) from err
+        return self
+
+    def write(self, block):
+        """Appends ``[channels, n]`` samples."""
+        if self._file is not None:
+            self._file.write(block.detach().cpu().clamp(-1.0, 1.0).T.numpy())
+
+    def _discard(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._tmp is not None and os.path.exists(self._tmp):
+            os.remove(self._tmp)
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.path is None:
+            return
+        if exc_type is not None:
+            self._discard()
+            return
+        self._file.close()
+        self._file = None
+        os.replace(self._tmp, self.path)
+
+
+def _output_format(path, fmt, subtype):
+    """The (format, subtype) to write ``path`` with.
+
+    Example
+    -------
+    >>> _output_format("a.wav", "FLAC", "PCM_24")
+    ('WAV', 'PCM_24')
+    >>> _output_format("a.ogg", "WAV", "PCM_16")
+    ('OGG', 'VORBIS')
+    >>> _output_format("a.enhanced", None, None)
+    ('WAV', 'PCM_16')
+    """
+    ext = os.path.splitext(path or "")[1][1:].upper()
+    if ext in sf.available_formats():
+        fmt = ext
+    fmt = fmt or "WAV"
+    if subtype is None or not sf.check_format(fmt, subtype):
+        subtype = sf.default_subtype(fmt)
+    return fmt, subtype
 
 
 def _fit(wav, length):

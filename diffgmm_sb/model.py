@@ -41,14 +41,23 @@ def valid_mask(wavs, lengths=None):
 def utterance_rms(wavs, mask):
     """RMS of each utterance over its valid samples, floored at ``MIN_RMS``.
 
+    Computed on the signal divided by its peak, so samples far beyond full
+    scale (float files may hold 1e30) do not overflow into Inf and NaN.
+
     Example
     -------
     >>> utterance_rms(torch.full((1, 4), 0.5), torch.ones(1, 4, dtype=torch.bool))
     tensor([[0.5000]])
+    >>> utterance_rms(torch.full((1, 4), 1e30), torch.ones(1, 4, dtype=torch.bool))
+    tensor([[1.0000e+30]])
+    >>> utterance_rms(torch.zeros(1, 4), torch.ones(1, 4, dtype=torch.bool))
+    tensor([[1.0000e-05]])
     """
     m = mask.to(wavs.dtype)
-    power = (wavs.pow(2) * m).sum(-1, keepdim=True) / m.sum(-1, keepdim=True).clamp(min=1.0)
-    return power.sqrt().clamp(min=MIN_RMS)
+    peak = (wavs.abs() * m).amax(-1, keepdim=True).clamp(min=MIN_RMS)
+    unit = wavs / peak
+    power = (unit.pow(2) * m).sum(-1, keepdim=True) / m.sum(-1, keepdim=True).clamp(min=1.0)
+    return (power.sqrt() * peak).clamp(min=MIN_RMS)
 
 
 class DiffGMM(nn.Module):

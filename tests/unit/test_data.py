@@ -54,7 +54,7 @@ def test_pairs_manifest_reports_unpaired_and_wrong_rate(tmp_path):
     for name in ("a.wav", "b.wav"):
         sf.write(tmp_path / "noisy" / name, np.zeros(1600), 16000)
     sf.write(tmp_path / "clean" / "a.wav", np.zeros(1600), 16000)
-    with pytest.raises(ManifestError, match="without a partner: b.wav"):
+    with pytest.raises(ManifestError, match="noisy/b.wav: file without a partner"):
         write_pairs_manifest(str(tmp_path), str(tmp_path / "m.json"))
     sf.write(tmp_path / "clean" / "b.wav", np.zeros(1600), 8000)
     with pytest.raises(ManifestError, match="b.wav: sample rate 8000"):
