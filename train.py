@@ -26,6 +26,7 @@ from speechbrain.utils.distributed import run_on_main
 
 from diffgmm_sb.brain import DiffGMMBrain
 from diffgmm_sb.data import dataio_prep, load_manifest, pair_dataset, write_pairs_manifest
+from diffgmm_sb.recipe import with_run_options
 from diffgmm_sb.starter_corpus import prepare_starter_corpus
 
 if __name__ == "__main__":
@@ -48,12 +49,25 @@ if __name__ == "__main__":
             "skip_prep": hparams["skip_prep"],
         },
     )
-    datasets = dataio_prep(hparams)
+    datasets = dataio_prep(
+        {
+            "data_folder": hparams["data_folder"],
+            "train_annotation": hparams["train_annotation"],
+            "valid_annotation": hparams["valid_annotation"],
+            "test_annotation": hparams["test_annotation"],
+            "noise_annotation": hparams["noise_annotation"],
+            "segment_seconds": hparams["segment_seconds"],
+            "sample_rate": hparams["sample_rate"],
+            "train_snr_range": hparams["train_snr_range"],
+            "train_speeds": hparams["train_speeds"],
+            "train_equalize": hparams["train_equalize"],
+        }
+    )
 
     brain = DiffGMMBrain(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
-        hparams=hparams,
+        hparams=with_run_options(hparams["brain_hparams"], hparams),
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )
@@ -64,7 +78,7 @@ if __name__ == "__main__":
         seed=hparams["seed"],
     )
     brain.fit(
-        brain.hparams.epoch_counter,
+        hparams["epoch_counter"],
         datasets["train"],
         datasets["valid"],
         train_loader_kwargs={**hparams["train_dataloader_opts"], "sampler": sampler},
