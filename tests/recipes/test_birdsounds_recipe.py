@@ -71,6 +71,15 @@ def test_pairs_are_matched_by_name_and_normalised_where_needed(tmp_path):
     assert np.abs(noisy - left).max() < 1e-3 < np.abs(noisy - mean).max()
 
 
+def test_another_model_rate_gets_its_own_copies(tmp_path):
+    data = make_birdsounds(str(tmp_path / "birds"), rate=22050)
+    prepare.prepare_birdsounds(data, str(tmp_path / "m"), sample_rate=22050)
+    entry = _read(tmp_path / "m" / "test.json")["XC1004"]
+    assert entry["noisy_wav"] == "{data_root}/Test/Raw_audios_22k/XC1004.wav"
+    info = sf.info(_path(entry, "clean_wav", data))
+    assert (info.samplerate, info.frames, entry["length"]) == (22050, 22050, 1.0)
+
+
 def test_ready_pairs_point_to_the_original_files(tmp_path):
     data = make_birdsounds(str(tmp_path / "birds"), rate=16000, shorter=0)
     prepare.prepare_birdsounds(data, str(tmp_path / "m"))
