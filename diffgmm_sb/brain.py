@@ -93,19 +93,24 @@ class DiffGMMBrain(sb.Brain):
         self.loss_terms["nll"] += nll.detach()
         self.loss_terms["mse"] += mse.detach()
         self.loss_terms["batches"] += 1
-        if stage != sb.Stage.TRAIN:
-            noisy, lens = batch.noisy_sig
-            clean, _ = batch.clean_sig
-            for stats in self.enhanced_metrics.values():
-                stats.append(batch.id, enhanced, clean, lens)
-            # The noisy input's scores do not change between epochs: once each.
-            if not set(batch.id) <= self.noisy_scored:
-                for stats in self.noisy_metrics.values():
-                    stats.append(batch.id, noisy, clean, lens)
-                self.noisy_scored.update(batch.id)
-            if stage == sb.Stage.TEST and if_main_process():
-                self._write_enhanced(batch.id, enhanced, lens)
+        self._score(batch, enhanced, stage)
         return loss
+
+    def _score(self, batch, enhanced, stage):
+        """Outside TRAIN: scores ``enhanced`` (and the noisy input); TEST writes it."""
+        if stage == sb.Stage.TRAIN:
+            return
+        noisy, lens = batch.noisy_sig
+        clean, _ = batch.clean_sig
+        for stats in self.enhanced_metrics.values():
+            stats.append(batch.id, enhanced, clean, lens)
+        # The noisy input's scores do not change between epochs: once each.
+        if not set(batch.id) <= self.noisy_scored:
+            for stats in self.noisy_metrics.values():
+                stats.append(batch.id, noisy, clean, lens)
+            self.noisy_scored.update(batch.id)
+        if stage == sb.Stage.TEST and if_main_process():
+            self._write_enhanced(batch.id, enhanced, lens)
 
     def _write_enhanced(self, ids, enhanced, lens):
         folder = os.path.join(self.hparams.enhanced_folder, self.test_name)
@@ -139,15 +144,19 @@ class DiffGMMBrain(sb.Brain):
             if stage == sb.Stage.VALID:
                 self._valid_noisy = (self.noisy_metrics, self.noisy_scored)
 
-    def _summary(self, stage, stage_loss):
+    def _loss_term_means(self):
+        """The stage's mean of each loss term, for the log."""
         steps = max(self.loss_terms["batches"], 1)
-        stats = {
-            "loss": stage_loss,
+        means = {
             "nll": float(self.loss_terms["nll"]) / steps,
             "mse": float(self.loss_terms["mse"]) / steps,
         }
         if self.hparams.stft_weight > 0:
-            stats["stft"] = float(self.loss_terms["stft"]) / steps
+            means["stft"] = float(self.loss_terms["stft"]) / steps
+        return means
+
+    def _summary(self, stage, stage_loss):
+        stats = {"loss": stage_loss, **self._loss_term_means()}
         if stage != sb.Stage.TRAIN:
             for name, tracker in self.enhanced_metrics.items():
                 stats[name] = _nanmean(tracker.scores)
