@@ -33,7 +33,6 @@ from birdsounds_prepare import prepare_birdsounds
 from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import run_on_main
 
-from diffgmm_sb.brain import DiffGMMBrain
 from diffgmm_sb.data import dataio_prep
 from diffgmm_sb.recipe import score_test_set, with_run_options
 
@@ -71,7 +70,7 @@ if __name__ == "__main__":
         }
     )
 
-    brain = DiffGMMBrain(
+    brain = hparams["brain_class"](
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
         hparams=with_run_options(hparams["brain_hparams"], hparams),

@@ -9,7 +9,7 @@
   than their noisy partner, and a rate other than 16 kHz.
 * :func:`run_copied_recipe`: copies a recipe folder into a fake SpeechBrain
   checkout and runs its ``train.py`` there with a tiny network, one epoch,
-  and the network unreachable.
+  and the internet unreachable.
 """
 
 import os
@@ -135,18 +135,23 @@ def make_birdsounds(folder, rate=22050, seconds=1.0, shorter=37, seed=0):
     return folder
 
 
-# A network small enough for a few seconds of CPU training (as in the root test).
-TINY = [
+# One short epoch (as in the root test), and networks small enough for it.
+SHORT = [
     "--number_of_epochs=1",
     "--batch_size=2",
     "--segment_seconds=0.5",
-    "--front_channels=16",
-    "--unet_channels=[32, 48]",
-    "--unet_strides=[4, 2]",
-    "--emb_dim=32",
-    "--head_channels=8",
     "--train_dataloader_opts={batch_size: 2, shuffle: True, num_workers: 0}",
 ]
+TINY = {
+    "diffgmm.yaml": [
+        "--front_channels=16",
+        "--unet_channels=[32, 48]",
+        "--unet_strides=[4, 2]",
+        "--emb_dim=32",
+        "--head_channels=8",
+    ],
+    "metricgan_generator.yaml": ["--num_layers=1"],
+}
 # Any download attempt fails fast.
 OFFLINE = {
     "HTTP_PROXY": "http://127.0.0.1:9",
@@ -157,9 +162,12 @@ OFFLINE = {
 }
 
 
-def run_copied_recipe(recipe, checkout_path, data_folder, output_folder, *extra):
+def run_copied_recipe(
+    recipe, checkout_path, data_folder, output_folder, hparams="diffgmm.yaml"
+):
     """Copies ``recipes/<recipe>`` to ``<checkout_path>/recipes/<recipe>``, runs it there.
 
+    Runs ``train.py hparams/<hparams>`` for one short epoch with a tiny network.
     The recipe imports ``diffgmm_sb`` from this repository (``PYTHONPATH``,
     standing in for ``pip install``), nothing else of it. Returns the
     completed process; fails the test with the run's traceback if it failed.
@@ -169,11 +177,11 @@ def run_copied_recipe(recipe, checkout_path, data_folder, output_folder, *extra)
     cmd = [
         sys.executable,
         "train.py",
-        "hparams/diffgmm.yaml",
+        f"hparams/{hparams}",
         f"--data_folder={data_folder}",
         f"--output_folder={output_folder}",
-        *TINY,
-        *extra,
+        *SHORT,
+        *TINY[hparams],
     ]
     env = {**os.environ, **OFFLINE, "PYTHONPATH": ROOT}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=copy)

@@ -22,6 +22,7 @@ PAIRS = sorted(
     + glob.glob(os.path.join(ROOT, "recipes", "**", "hparams", "*.yaml"), recursive=True)
 )
 RECIPE_YAMLS = [y for y, _ in PAIRS if y.startswith("recipes")]
+DIFFGMM_YAMLS = [y for y in RECIPE_YAMLS if y.endswith("diffgmm.yaml")]
 
 
 def test_every_recipe_is_checked():
@@ -29,7 +30,29 @@ def test_every_recipe_is_checked():
     assert os.path.join("recipes", "BirdSoundsDenoising", "hparams", "diffgmm.yaml") in (
         RECIPE_YAMLS
     )
-    assert any(y.startswith(os.path.join("recipes", "Voicebank")) for y in RECIPE_YAMLS)
+    voicebank = os.path.join("recipes", "Voicebank", "enhance", "DiffGMM", "hparams")
+    assert os.path.join(voicebank, "diffgmm.yaml") in DIFFGMM_YAMLS
+    assert os.path.join(voicebank, "metricgan_generator.yaml") in RECIPE_YAMLS
+
+
+def test_the_spectral_mask_baseline_is_speechbrains_metricgan_generator(tmp_path):
+    from speechbrain.lobes.models.MetricGAN import EnhancementGenerator
+
+    from diffgmm_sb.mask_brain import SpectralMaskBrain
+
+    path = os.path.join(
+        ROOT,
+        "recipes",
+        "Voicebank",
+        "enhance",
+        "DiffGMM",
+        "hparams",
+        "metricgan_generator.yaml",
+    )
+    with open(path, encoding="utf-8") as f:
+        hparams = load_hyperpyyaml(f, {"data_folder": str(tmp_path)})
+    assert isinstance(hparams["modules"]["generator"], EnhancementGenerator)
+    assert hparams["brain_class"] is SpectralMaskBrain
 
 
 @pytest.mark.parametrize("hparam_file, script_file", PAIRS)
@@ -51,7 +74,7 @@ def test_the_check_finds_an_unused_key(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("hparam_file", RECIPE_YAMLS)
+@pytest.mark.parametrize("hparam_file", DIFFGMM_YAMLS)
 def test_mixture_size_baselines_are_yaml_overrides(hparam_file, tmp_path):
     folders = set()
     for k in (1, 2, 4, 8):

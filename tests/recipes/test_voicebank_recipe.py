@@ -122,3 +122,21 @@ def test_recipe_end_to_end_from_the_48khz_originals(tmp_path):
         assert all(np.isfinite(float(row[m])) for m in METRICS), row
     table = (out / "test_metrics.md").read_text()
     assert "| noisy | 3 |" in table and "| enhanced | 3 |" in table and "CSIG" in table
+
+
+def test_the_spectral_mask_baseline_runs_in_the_same_recipe(tmp_path):
+    data = make_voicebank(str(tmp_path / "VoiceBank"))
+    out = tmp_path / "out"
+    run_copied_recipe(
+        os.path.join("Voicebank", "enhance", "DiffGMM"),
+        str(tmp_path / "speechbrain"),
+        data,
+        str(out),
+        hparams="metricgan_generator.yaml",
+    )
+    log = (out / "train_log.txt").read_text()
+    assert "train mse" in log and "nll" not in log and "test pesq" in log
+    checkpoint = next(p for p in os.listdir(out / "save") if p.startswith("CKPT"))
+    assert (out / "save" / checkpoint / "generator.ckpt").is_file()
+    table = (out / "test_metrics.md").read_text()
+    assert "| noisy | 3 |" in table and "| enhanced | 3 |" in table

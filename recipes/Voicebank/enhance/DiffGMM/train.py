@@ -12,7 +12,9 @@ To run this recipe, do the following:
 
 ``data_folder`` holds the official VoiceBank-DEMAND folders, at 16 kHz or the
 48 kHz originals (resampled once). The mixture-size baselines are YAML
-overrides: ``--num_components=1`` (single Gaussian), ``2``, ``4``, ``8``.
+overrides: ``--num_components=1`` (single Gaussian), ``2``, ``4``, ``8``;
+``hparams/metricgan_generator.yaml`` trains MetricGAN+'s generator with a
+magnitude MSE instead (the YAML's ``brain_class``), on the same data.
 After training, the best checkpoint (validation PESQ) enhances the test set,
 and ``test_metrics.md`` / ``test_metrics.csv`` in the output folder hold
 PESQ, CSIG, CBAK, COVL, SSNR, STOI and SI-SDR of the noisy and enhanced audio.
@@ -29,7 +31,6 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import run_on_main
 from voicebank_prepare import prepare_voicebank
 
-from diffgmm_sb.brain import DiffGMMBrain
 from diffgmm_sb.data import dataio_prep
 from diffgmm_sb.recipe import score_test_set, with_run_options
 
@@ -64,7 +65,7 @@ if __name__ == "__main__":
         }
     )
 
-    brain = DiffGMMBrain(
+    brain = hparams["brain_class"](
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
         hparams=with_run_options(hparams["brain_hparams"], hparams),
