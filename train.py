@@ -39,6 +39,7 @@ from diffgmm_sb.data import (
     pair_dataset,
     write_pairs_manifest,
 )
+from diffgmm_sb.recipe import with_run_options
 from diffgmm_sb.starter_corpus import prepare_starter_corpus
 
 logger = logging.getLogger(__name__)
@@ -65,12 +66,25 @@ def main():
             "skip_prep": hparams["skip_prep"],
         },
     )
-    datasets = dataio_prep(hparams)
+    datasets = dataio_prep(
+        {
+            "data_folder": hparams["data_folder"],
+            "train_annotation": hparams["train_annotation"],
+            "valid_annotation": hparams["valid_annotation"],
+            "test_annotation": hparams["test_annotation"],
+            "noise_annotation": hparams["noise_annotation"],
+            "segment_seconds": hparams["segment_seconds"],
+            "sample_rate": hparams["sample_rate"],
+            "train_snr_range": hparams["train_snr_range"],
+            "train_speeds": hparams["train_speeds"],
+            "train_equalize": hparams["train_equalize"],
+        }
+    )
 
     brain = DiffGMMBrain(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
-        hparams=hparams,
+        hparams=with_run_options(hparams["brain_hparams"], hparams),
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )
@@ -81,7 +95,7 @@ def main():
         seed=hparams["seed"],
     )
     brain.fit(
-        brain.hparams.epoch_counter,
+        hparams["epoch_counter"],
         datasets["train"],
         datasets["valid"],
         train_loader_kwargs={**hparams["train_dataloader_opts"], "sampler": sampler},

@@ -7,7 +7,9 @@
   and SI-SDR of the enhanced audio (and, for reference, of the noisy input)
   with ``MetricStats``. The best checkpoint is chosen by validation PESQ, the
   learning rate annealed after each epoch, and TEST writes the enhanced wavs
-  and a per-utterance score file.
+  and a per-utterance score file. Other material than speech can choose its
+  measures (``metrics``, e.g. ``[sdr, si_sdr]`` for bird song) and the one
+  that selects the checkpoint (``checkpoint_metric``).
 * A batch whose loss or gradients are not finite (NaN/Inf, e.g. from mixed
   precision) never reaches the weights: the optimizer step is skipped on
   every process, SpeechBrain's guard counts it against
@@ -32,7 +34,13 @@ from diffgmm_sb.audio import write_wav
 from diffgmm_sb.losses import multi_resolution_stft_loss
 from diffgmm_sb.mixture import mixture_nll, noise_prediction_loss
 
-METRICS = {"pesq": metrics.pesq_wb, "stoi": metrics.stoi, "si_sdr": metrics.si_sdr}
+METRICS = {
+    "pesq": metrics.pesq_wb,
+    "stoi": metrics.stoi,
+    "si_sdr": metrics.si_sdr,
+    "sdr": metrics.sdr,
+}
+DEFAULT_METRICS = ("pesq", "stoi", "si_sdr")
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +55,10 @@ class DiffGMMBrain(sb.Brain):
 
     hparams used: ``nll_weight``, ``mse_weight``, ``stft_weight``, ``sampler_steps``,
     ``sampler_mode``, ``lr_annealing``, ``train_logger``, ``epoch_counter``,
-    ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``.
+    ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
+    ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
+    ``DEFAULT_METRICS``) and ``checkpoint_metric`` (the one whose best
+    validation value keeps a checkpoint, default ``pesq``).
 
     Set ``test_name`` before ``evaluate`` to keep the outputs of several test
     sets apart: enhanced wavs go to ``<enhanced_folder>/<test_name>/`` and
@@ -136,19 +147,24 @@ class DiffGMMBrain(sb.Brain):
             self.loss_terms["mse"] += mse.detach()
             self.loss_terms["stft"] += stft.detach()
             self.loss_terms["batches"] += 1
-        if stage != sb.Stage.TRAIN:
-            noisy, lens = batch.noisy_sig
-            clean, _ = batch.clean_sig
-            for stats in self.enhanced_metrics.values():
-                stats.append(batch.id, enhanced, clean, lens)
-            # The noisy input's scores do not change between epochs: once each.
-            if not set(batch.id) <= self.noisy_scored:
-                for stats in self.noisy_metrics.values():
-                    stats.append(batch.id, noisy, clean, lens)
-                self.noisy_scored.update(batch.id)
-            if stage == sb.Stage.TEST and if_main_process():
-                self._write_enhanced(batch.id, enhanced, lens)
+        self._score(batch, enhanced, stage)
         return loss
+
+    def _score(self, batch, enhanced, stage):
+        """Outside TRAIN: scores ``enhanced`` (and the noisy input); TEST writes it."""
+        if stage == sb.Stage.TRAIN:
+            return
+        noisy, lens = batch.noisy_sig
+        clean, _ = batch.clean_sig
+        for stats in self.enhanced_metrics.values():
+            stats.append(batch.id, enhanced, clean, lens)
+        # The noisy input's scores do not change between epochs: once each.
+        if not set(batch.id) <= self.noisy_scored:
+            for stats in self.noisy_metrics.values():
+                stats.append(batch.id, noisy, clean, lens)
+            self.noisy_scored.update(batch.id)
+        if stage == sb.Stage.TEST and if_main_process():
+            self._write_enhanced(batch.id, enhanced, lens)
 
     def _write_enhanced(self, ids, enhanced, lens):
         folder = os.path.join(self.hparams.enhanced_folder, self.test_name)
@@ -157,32 +173,44 @@ class DiffGMMBrain(sb.Brain):
             path = os.path.join(folder, f"{uid}.wav")
             write_wav(path, wav[:n].cpu().numpy(), self.hparams.sample_rate)
 
+    def _metric_names(self):
+        names = list(getattr(self.hparams, "metrics", DEFAULT_METRICS))
+        unknown = [n for n in names if n not in METRICS]
+        if unknown:
+            raise ValueError(f"unknown metrics {unknown}; known: {', '.join(METRICS)}")
+        return names
+
+    def _trackers(self):
+        return {
+            k: MetricStats(metric=METRICS[k], batch_eval=True) for k in self._metric_names()
+        }
+
     def on_stage_start(self, stage, epoch=None):
         """Fresh metric trackers for the stage."""
         self.loss_terms = {"nll": 0.0, "mse": 0.0, "stft": 0.0, "batches": 0}
         if stage != sb.Stage.TRAIN:
-            self.enhanced_metrics = {
-                k: MetricStats(metric=fn, batch_eval=True) for k, fn in METRICS.items()
-            }
+            self.enhanced_metrics = self._trackers()
             if stage == sb.Stage.VALID and hasattr(self, "_valid_noisy"):
                 self.noisy_metrics, self.noisy_scored = self._valid_noisy
             else:
-                self.noisy_metrics = {
-                    k: MetricStats(metric=fn, batch_eval=True) for k, fn in METRICS.items()
-                }
+                self.noisy_metrics = self._trackers()
                 self.noisy_scored = set()
             if stage == sb.Stage.VALID:
                 self._valid_noisy = (self.noisy_metrics, self.noisy_scored)
 
-    def _summary(self, stage, stage_loss):
+    def _loss_term_means(self):
+        """The stage's mean of each loss term, for the log."""
         steps = max(self.loss_terms["batches"], 1)
-        stats = {
-            "loss": stage_loss,
+        means = {
             "nll": float(self.loss_terms["nll"]) / steps,
             "mse": float(self.loss_terms["mse"]) / steps,
         }
         if self.hparams.stft_weight > 0:
-            stats["stft"] = float(self.loss_terms["stft"]) / steps
+            means["stft"] = float(self.loss_terms["stft"]) / steps
+        return means
+
+    def _summary(self, stage, stage_loss):
+        stats = {"loss": stage_loss, **self._loss_term_means()}
         if stage != sb.Stage.TRAIN:
             for name, tracker in self.enhanced_metrics.items():
                 stats[name] = _nanmean(tracker.scores)
@@ -205,8 +233,9 @@ class DiffGMMBrain(sb.Brain):
                 train_stats=self.train_stats,
                 valid_stats=stats,
             )
+            key = getattr(self.hparams, "checkpoint_metric", "pesq")
             self.checkpointer.save_and_keep_only(
-                meta={"pesq": stats["pesq"], "epoch": epoch}, max_keys=["pesq"]
+                meta={key: stats[key], "epoch": epoch}, max_keys=[key]
             )
         else:
             self.hparams.train_logger.log_stats(
@@ -222,7 +251,7 @@ class DiffGMMBrain(sb.Brain):
         path = os.path.join(
             self.hparams.test_scores_folder, f"test_scores_{self.test_name}.csv"
         )
-        names = list(METRICS)
+        names = list(self.enhanced_metrics)
         with open(path + ".part", "w") as f:
             header = (
                 ["id"] + [f"noisy_{n}" for n in names] + [f"enhanced_{n}" for n in names]

@@ -1,4 +1,4 @@
-"""Enhancement metrics for SpeechBrain's ``MetricStats``: PESQ, (e)STOI, SI-SDR.
+"""Enhancement metrics for SpeechBrain's ``MetricStats``: PESQ, (e)STOI, (SI-)SDR.
 
 Each function scores one batch, ``pred`` and ``target`` of shape
 ``[batch, time]`` with relative ``lengths``, and returns one value per
@@ -113,4 +113,23 @@ def si_sdr(pred, target, lengths=None):
                 / max(np.dot(residual, residual), 1e-12)
             )
         )
+    return torch.tensor(scores)
+
+
+def sdr(pred, target, lengths=None):
+    """Signal-to-distortion ratio (dB) per utterance, ``10 log10(|s|^2 / |s - s_hat|^2)``.
+
+    The plain energy ratio, not scale-invariant (a gain error counts as
+    distortion) and without BSS-eval's distortion filter.
+
+    Example
+    -------
+    >>> t = torch.randn(1, 1000)
+    >>> round(float(sdr(0.9 * t, t)[0]), 3)
+    20.0
+    """
+    scores = []
+    for p, t in _trimmed(pred, target, lengths):
+        error = max(np.dot(t - p, t - p), 1e-12)
+        scores.append(10 * np.log10(max(np.dot(t, t), 1e-12) / error))
     return torch.tensor(scores)
