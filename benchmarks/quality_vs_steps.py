@@ -1,0 +1,110 @@
+"""Quality (PESQ-wb, STOI, SI-SDR) and speed (RTF) of a model vs reverse steps.
+
+Scores a trained run (its best checkpoint, exported to a temporary model
+folder) or a model folder on SpeechBrain JSON manifests of noisy/clean pairs
+and on folders of ``clean/`` + ``noisy/`` WAVs, for each step count, and
+prints a Markdown table::
+
+    python benchmarks/quality_vs_steps.py results/diffgmm/1234 \\
+        --manifest data/starter/test.json --pairs ../shared/data/voicebank_demand_train_p287 \\
+        --steps 1 2 3 6
+
+Authors
+ * diffgmm-sb developers 2026
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+import torch
+
+from diffgmm_sb.data import load_manifest, read_pair, write_pairs_manifest
+from diffgmm_sb.export import export_pretrained
+from diffgmm_sb.inference import DiffGMMEnhancement
+from diffgmm_sb.metrics import pesq_wb, si_sdr, stoi
+
+
+def load_enhancer(path, workdir):
+    """A ``DiffGMMEnhancement`` from a model folder or a training run folder."""
+    if not os.path.isdir(os.path.join(path, "save")):
+        model_dir = path
+    else:
+        model_dir = export_pretrained(path, os.path.join(workdir, "model"))
+    return DiffGMMEnhancement.from_hparams(
+        source=os.path.abspath(model_dir), savedir=os.path.join(workdir, "savedir")
+    )
+
+
+def load_sets(manifests, pair_folders, data_folder, workdir, sample_rate):
+    """``{name: [(noisy, clean), ...]}`` for every manifest and pairs folder."""
+    sets = {}
+    for folder in pair_folders:
+        manifest = os.path.join(workdir, os.path.basename(folder.rstrip("/")) + ".json")
+        write_pairs_manifest(folder, manifest, sample_rate)
+        manifests = [*manifests, manifest]
+    for manifest in manifests:
+        data = load_manifest(manifest, data_folder)
+        pairs = [
+            read_pair(data.data[i]["noisy_wav"], data.data[i]["clean_wav"])
+            for i in data.data_ids
+        ]
+        sets[os.path.splitext(os.path.basename(manifest))[0]] = pairs
+    return sets
+
+
+def score(enhancer, pairs, steps):
+    """Mean enhanced and noisy metrics, and the real-time factor."""
+    totals = {k: 0.0 for k in ("pesq", "stoi", "si_sdr", "n_pesq", "n_stoi", "n_si_sdr")}
+    seconds = audio = 0.0
+    for noisy, clean in pairs:
+        noisy, clean = noisy.unsqueeze(0), clean.unsqueeze(0)
+        start = time.perf_counter()
+        enhanced = enhancer.enhance_batch(noisy, steps=steps)
+        seconds += time.perf_counter() - start
+        audio += noisy.shape[-1] / enhancer.sample_rate
+        for prefix, wav in (("", enhanced), ("n_", noisy)):
+            totals[prefix + "pesq"] += float(pesq_wb(wav, clean)[0])
+            totals[prefix + "stoi"] += float(stoi(wav, clean)[0])
+            totals[prefix + "si_sdr"] += float(si_sdr(wav, clean)[0])
+    means = {k: v / len(pairs) for k, v in totals.items()}
+    means["rtf"] = seconds / audio
+    return means
+
+
+def main(argv=None):
+    """Prints the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="training run folder or model folder")
+    parser.add_argument("--manifest", nargs="*", default=[], help="JSON manifests")
+    parser.add_argument("--pairs", nargs="*", default=[], help="clean/ + noisy/ folders")
+    parser.add_argument("--data-folder", default="data/starter", help="for {data_root}")
+    parser.add_argument("--steps", type=int, nargs="+", default=[1, 2, 3, 6])
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as workdir:
+        enhancer = load_enhancer(args.model, workdir)
+        sets = load_sets(
+            args.manifest, args.pairs, args.data_folder, workdir, enhancer.sample_rate
+        )
+        print("| set | steps | PESQ-wb | STOI | SI-SDR (dB) | RTF |")
+        print("|---|---|---|---|---|---|")
+        for name, pairs in sets.items():
+            for steps in args.steps:
+                m = score(enhancer, pairs, steps)
+                if steps == args.steps[0]:
+                    print(
+                        f"| {name} ({len(pairs)} utt.) | noisy | {m['n_pesq']:.2f} | "
+                        f"{m['n_stoi']:.3f} | {m['n_si_sdr']:.2f} | - |"
+                    )
+                print(
+                    f"| {name} | {steps} | {m['pesq']:.2f} | {m['stoi']:.3f} | "
+                    f"{m['si_sdr']:.2f} | {m['rtf']:.3f} |",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
