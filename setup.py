@@ -11,6 +11,8 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["diffgmm_sb", "diffgmm_sb.*"]),
+    # The shipped model: diffgmm_sb/pretrained/{hyperparams.yaml,diffgmm.ckpt,README.md}
+    package_data={"diffgmm_sb": ["pretrained/*"]},
     python_requires=">=3.9",
     install_requires=[
         "speechbrain==1.1.2",
