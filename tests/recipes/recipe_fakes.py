@@ -12,6 +12,8 @@
   and the internet unreachable.
 """
 
+import importlib.util
+import json
 import os
 import re
 import shutil
@@ -36,6 +38,22 @@ NOISES = ("noise_crowd.wav", "noise_engine.wav")
 VOICEBANK_TRAIN = ("p226_001", "p226_002", "p230_001", "p230_002", "p231_001", "p231_002")
 VOICEBANK_TRAIN += ("p287_001",)
 VOICEBANK_TEST = ("p232_001", "p257_001", "p257_002")
+
+
+def load_script(recipe_folder, name):
+    """Imports ``<recipe_folder>/<name>.py`` (a recipe's preparation script)."""
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(recipe_folder, name + ".py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_json(path):
+    """A JSON file's content (e.g. a manifest)."""
+    with open(path) as f:
+        return json.load(f)
 
 
 def _read(name):

@@ -5,8 +5,6 @@ Runs on a tiny fake copy of the dataset's published layout (``recipe_fakes``).
 
 import csv
 import doctest
-import importlib.util
-import json
 import os
 
 import numpy as np
@@ -14,27 +12,21 @@ import pytest
 import soundfile as sf
 import torch
 import torchaudio.functional as AF
-from recipe_fakes import BIRD_SPLITS, ROOT, make_birdsounds, run_copied_recipe
+from recipe_fakes import (
+    BIRD_SPLITS,
+    ROOT,
+    load_script,
+    make_birdsounds,
+    read_json,
+    run_copied_recipe,
+)
 
 from diffgmm_sb.data import ManifestError
 
 RECIPE = os.path.join(ROOT, "recipes", "BirdSoundsDenoising")
 
 
-def _load_prepare():
-    path = os.path.join(RECIPE, "birdsounds_prepare.py")
-    spec = importlib.util.spec_from_file_location("birdsounds_prepare", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-prepare = _load_prepare()
-
-
-def _read(path):
-    with open(path) as f:
-        return json.load(f)
+prepare = load_script(RECIPE, "birdsounds_prepare")
 
 
 def _path(entry, key, data):
@@ -51,7 +43,7 @@ def test_pairs_are_matched_by_name_and_normalised_where_needed(tmp_path):
     save = tmp_path / "m"
     prepare.prepare_birdsounds(data, str(save))
     for split, count in BIRD_SPLITS.items():
-        entries = _read(save / f"{split.lower()}.json")
+        entries = read_json(save / f"{split.lower()}.json")
         assert len(entries) == count
         for uid, entry in entries.items():
             noisy, clean = (_path(entry, k, data) for k in ("noisy_wav", "clean_wav"))
@@ -62,7 +54,9 @@ def test_pairs_are_matched_by_name_and_normalised_where_needed(tmp_path):
             assert n.frames == c.frames == 16000 and entry["length"] == 1.0
 
     # The stereo "_left" recording keeps its left channel (the bird), not the mean.
-    noisy, _ = sf.read(_path(_read(save / "train.json")["XC1005_left"], "noisy_wav", data))
+    noisy, _ = sf.read(
+        _path(read_json(save / "train.json")["XC1005_left"], "noisy_wav", data)
+    )
     stereo, rate = sf.read(os.path.join(data, "Train", "Raw_audios", "XC1005_left.wav"))
     left, mean = (
         AF.resample(torch.from_numpy(x), rate, 16000).numpy()
@@ -74,7 +68,7 @@ def test_pairs_are_matched_by_name_and_normalised_where_needed(tmp_path):
 def test_another_model_rate_gets_its_own_copies(tmp_path):
     data = make_birdsounds(str(tmp_path / "birds"), rate=22050)
     prepare.prepare_birdsounds(data, str(tmp_path / "m"), sample_rate=22050)
-    entry = _read(tmp_path / "m" / "test.json")["XC1004"]
+    entry = read_json(tmp_path / "m" / "test.json")["XC1004"]
     assert entry["noisy_wav"] == "{data_root}/Test/Raw_audios_22k/XC1004.wav"
     info = sf.info(_path(entry, "clean_wav", data))
     assert (info.samplerate, info.frames, entry["length"]) == (22050, 22050, 1.0)
@@ -83,7 +77,7 @@ def test_another_model_rate_gets_its_own_copies(tmp_path):
 def test_ready_pairs_point_to_the_original_files(tmp_path):
     data = make_birdsounds(str(tmp_path / "birds"), rate=16000, shorter=0)
     prepare.prepare_birdsounds(data, str(tmp_path / "m"))
-    train = _read(tmp_path / "m" / "train.json")
+    train = read_json(tmp_path / "m" / "train.json")
     assert train["XC1015"]["noisy_wav"] == "{data_root}/Train/Raw_audios/XC1015.wav"
     assert train["XC1015"]["clean_wav"] == "{data_root}/Train/Denoised_audios/XC1015.wav"
     # Only the stereo one needed a copy.
@@ -99,7 +93,7 @@ def test_split_folders_are_found_in_any_case_and_unmatched_files_named(tmp_path)
         prepare.prepare_birdsounds(data, str(tmp_path / "m"))
     os.remove(os.path.join(data, "Test", "Raw_audios", "XC1004.wav"))
     prepare.prepare_birdsounds(data, str(tmp_path / "m"))
-    assert len(_read(tmp_path / "m" / "train.json")) == BIRD_SPLITS["Train"]
+    assert len(read_json(tmp_path / "m" / "train.json")) == BIRD_SPLITS["Train"]
     os.rename(os.path.join(data, "Valid"), os.path.join(data, "dev"))
     with pytest.raises(ManifestError, match="expected one valid folder"):
         prepare.prepare_birdsounds(data, str(tmp_path / "m2"))
@@ -116,7 +110,7 @@ def test_recipe_end_to_end_scores_sdr(tmp_path):
     checkpoint = next(p for p in os.listdir(out / "save") if p.startswith("CKPT"))
     assert "sdr:" in (out / "save" / checkpoint / "CKPT.yaml").read_text()
 
-    tests = sorted(_read(out / "test.json"))
+    tests = sorted(read_json(out / "test.json"))
     assert sorted(os.listdir(out / "enhanced" / "test")) == [f"{u}.wav" for u in tests]
     with open(out / "test_metrics.csv") as f:
         rows = list(csv.DictReader(f))

@@ -6,8 +6,6 @@ never on the real data set.
 
 import csv
 import doctest
-import importlib.util
-import json
 import os
 
 import numpy as np
@@ -17,7 +15,9 @@ from recipe_fakes import (
     ROOT,
     VOICEBANK_TEST,
     VOICEBANK_TRAIN,
+    load_script,
     make_voicebank,
+    read_json,
     run_copied_recipe,
 )
 
@@ -27,20 +27,7 @@ from diffgmm_sb.evaluate import METRICS
 RECIPE = os.path.join(ROOT, "recipes", "Voicebank", "enhance", "DiffGMM")
 
 
-def _load_prepare():
-    path = os.path.join(RECIPE, "voicebank_prepare.py")
-    spec = importlib.util.spec_from_file_location("voicebank_prepare", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-prepare = _load_prepare()
-
-
-def _read(path):
-    with open(path) as f:
-        return json.load(f)
+prepare = load_script(RECIPE, "voicebank_prepare")
 
 
 def test_the_preparation_doctests_pass():
@@ -52,7 +39,7 @@ def test_manifests_are_speechbrains_with_two_held_out_speakers(tmp_path):
     data = make_voicebank(str(tmp_path / "vb"))
     save = tmp_path / "manifests"
     prepare.prepare_voicebank(data, str(save))
-    train, valid, test = (_read(save / f"{s}.json") for s in ("train", "valid", "test"))
+    train, valid, test = (read_json(save / f"{s}.json") for s in ("train", "valid", "test"))
     assert sorted(valid) == ["p226_001", "p226_002", "p287_001"]
     assert sorted(train) == sorted(set(VOICEBANK_TRAIN) - set(valid))
     assert sorted(test) == sorted(VOICEBANK_TEST)
@@ -76,7 +63,7 @@ def test_preparation_runs_once_and_again_when_its_options_change(tmp_path):
     prepare.prepare_voicebank(data, str(save))
     assert os.path.getmtime(save / "train.json") == 0
     prepare.prepare_voicebank(data, str(save), valid_speakers=["p226"])
-    assert sorted(_read(save / "valid.json")) == ["p226_001", "p226_002"]
+    assert sorted(read_json(save / "valid.json")) == ["p226_001", "p226_002"]
 
 
 def test_a_file_without_partner_or_folder_is_named(tmp_path):
@@ -104,7 +91,7 @@ def test_recipe_end_to_end_from_the_48khz_originals(tmp_path):
     resampled = os.path.join(data, "noisy_testset_wav_16k", "p232_001.wav")
     assert sf.info(resampled).samplerate == 16000
     assert sf.info(resampled).frames == sf.info(original).frames // 3
-    assert sorted(_read(out / "test.json")) == sorted(VOICEBANK_TEST)
+    assert sorted(read_json(out / "test.json")) == sorted(VOICEBANK_TEST)
 
     # Training: one epoch logged; the test stage wrote every enhanced file.
     log = (out / "train_log.txt").read_text()

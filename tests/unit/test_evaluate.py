@@ -13,15 +13,11 @@ from fixture_corpus import make_corpus
 from hyperpyyaml import load_hyperpyyaml
 from pesq import pesq
 from pystoi import stoi
+from tiny_model import tiny_model_folder
 
 from diffgmm_sb import evaluate as E
 from diffgmm_sb.composite import composite
-from diffgmm_sb.diffusion import NoiseSchedule
 from diffgmm_sb.enhancers import conform, enhance_files, load_enhancer
-from diffgmm_sb.export import write_model_folder
-from diffgmm_sb.mixture import MixtureHead
-from diffgmm_sb.model import DiffGMM
-from diffgmm_sb.unet import WaveUNet
 
 AUDIO = os.path.join(os.path.dirname(__file__), "..", "fixtures", "audio")
 
@@ -138,27 +134,9 @@ def test_manifest_pairs(tmp_path):
         E.pairs_from_manifest(str(bad))
 
 
-def _diffgmm_folder(folder):
-    torch.manual_seed(0)
-    unet = WaveUNet(
-        out_channels=8,
-        front_channels=8,
-        channels=[16],
-        strides=[4],
-        emb_dim=16,
-        lstm_layers=0,
-    )
-    model = DiffGMM(unet, MixtureHead(8, 2), NoiseSchedule(4))
-    values = dict(sample_rate=16000, num_steps=4, schedule="cosine", sigma_max=0.05)
-    values.update(num_components=2, min_scale=0.001, sampler_steps=2, sampler_mode="mean")
-    values.update(front_channels=8, front_stride=8, front_kernel=16, unet_channels=[16])
-    values.update(unet_strides=[4], emb_dim=16, lstm_layers=0, head_channels=8)
-    return write_model_folder(folder, values, model.state_dict())
-
-
 def test_cli_runs_diffgmm_on_a_manifest_and_scores_it(tmp_path, capsys):
     folder = make_corpus(str(tmp_path / "corpus"))
-    model = _diffgmm_folder(str(tmp_path / "model"))
+    model, _ = tiny_model_folder(tmp_path / "model")
     out = tmp_path / "enhanced"
     argv = ["--manifest", os.path.join(folder, "test.json"), "--noisy"]
     code = E.main(argv + ["--enhancer", "diffgmm", "--model", model, "--output", str(out)])
