@@ -27,7 +27,7 @@ import sys
 
 import speechbrain as sb
 from hyperpyyaml import load_hyperpyyaml
-from speechbrain.dataio.sampler import ReproducibleRandomSampler
+from speechbrain.dataio.sampler import ReproducibleWeightedRandomSampler
 from speechbrain.utils.distributed import run_on_main
 
 from diffgmm_sb.brain import DiffGMMBrain
@@ -37,6 +37,7 @@ from diffgmm_sb.data import (
     dataio_prep,
     load_manifest,
     pair_dataset,
+    speaker_weights,
     write_pairs_manifest,
 )
 from diffgmm_sb.recipe import with_run_options
@@ -78,6 +79,11 @@ def main():
             "train_snr_range": hparams["train_snr_range"],
             "train_speeds": hparams["train_speeds"],
             "train_equalize": hparams["train_equalize"],
+            "second_noise_prob": hparams["second_noise_prob"],
+            "noise_speed_prob": hparams["noise_speed_prob"],
+            "noise_eq_prob": hparams["noise_eq_prob"],
+            "reverb_prob": hparams["reverb_prob"],
+            "bandlimit_prob": hparams["bandlimit_prob"],
         }
     )
 
@@ -88,10 +94,10 @@ def main():
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )
-    sampler = ReproducibleRandomSampler(
-        datasets["train"],
-        replacement=True,
+    sampler = ReproducibleWeightedRandomSampler(
+        speaker_weights(datasets["train"], hparams["train_speaker_balance"]),
         num_samples=hparams["train_samples_per_epoch"],
+        replacement=True,
         seed=hparams["seed"],
     )
     brain.fit(

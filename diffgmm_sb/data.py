@@ -28,7 +28,7 @@ import torchaudio.functional as AF
 from speechbrain.dataio.dataio import read_audio
 from speechbrain.dataio.dataset import DynamicItemDataset
 
-from diffgmm_sb.audio import fit_length, mix_at_snr
+from diffgmm_sb.augment import NoisyMixer
 
 # Problems listed in full in a ManifestError before the rest are counted.
 MAX_LISTED_PROBLEMS = 50
@@ -278,6 +278,16 @@ def write_pairs_manifest(folder, json_path, sample_rate=16000):
     return len(entries)
 
 
+# Keys of the recipe passed to ``NoisyMixer`` (0.0 when absent).
+MIXING_PROBABILITIES = (
+    "second_noise_prob",
+    "noise_speed_prob",
+    "noise_eq_prob",
+    "reverb_prob",
+    "bandlimit_prob",
+)
+
+
 def _has_noisy(path):
     with open(path) as f:
         entries = json.load(f)
@@ -348,9 +358,10 @@ def dataio_prep(hparams):
     Keys used: ``data_folder``, ``train_annotation``, ``valid_annotation``,
     ``test_annotation``, ``noise_annotation`` (dynamic mixing only),
     ``segment_seconds``, ``sample_rate``, ``train_snr_range``,
-    ``train_equalize`` (random bass/treble shelves on the clean training speech)
-    and ``train_speeds`` (speed-perturbation factors), both for dynamic
-    mixing only.
+    ``train_equalize`` (random bass/treble shelves on the clean training speech),
+    ``train_speeds`` (speed-perturbation factors) and the probabilities of
+    ``diffgmm_sb.augment.NoisyMixer`` (``MIXING_PROBABILITIES``), all for
+    dynamic mixing only.
     """
     data_folder = hparams["data_folder"]
     segment = int(hparams["segment_seconds"] * hparams["sample_rate"])
@@ -372,8 +383,12 @@ def dataio_prep(hparams):
     if _has_noisy(hparams["train_annotation"]):
         sb.dataio.dataset.add_dynamic_item([datasets["train"]], train_pair_pipeline)
     else:
-        noise_pool = _noise_pool(hparams["noise_annotation"], data_folder)
-        snr_low, snr_high = hparams["train_snr_range"]
+        mixer = NoisyMixer(
+            _noise_pool(hparams["noise_annotation"], data_folder),
+            hparams["train_snr_range"],
+            hparams["sample_rate"],
+            **{key: hparams.get(key, 0.0) for key in MIXING_PROBABILITIES},
+        )
         equalize = hparams.get("train_equalize", False)
         speeds = hparams.get("train_speeds", None)
 
@@ -388,12 +403,9 @@ def dataio_prep(hparams):
                 clean = clean[start:stop]
             if equalize:
                 clean = random_equalize(clean, hparams["sample_rate"])
-            noise = random.choice(random.choice(noise_pool))
-            excerpt = fit_length(noise.numpy(), len(clean), _numpy_rng())
-            snr = random.uniform(snr_low, snr_high)
-            noisy, clean = mix_at_snr(clean.numpy(), excerpt, snr)
-            yield torch.from_numpy(noisy)
-            yield torch.from_numpy(clean)
+            noisy, clean = mixer(clean)
+            yield noisy
+            yield clean
 
         sb.dataio.dataset.add_dynamic_item([datasets["train"]], mixing_pipeline)
 
@@ -401,8 +413,21 @@ def dataio_prep(hparams):
     return datasets
 
 
-def _numpy_rng():
-    """A numpy generator seeded from Python's ``random`` (seeded by SpeechBrain)."""
-    import numpy as np
+def speaker_weights(dataset, power):
+    """Sampling weight of every entry: ``(utterances of its speaker) ** -power``.
 
-    return np.random.default_rng(random.getrandbits(63))
+    ``power = 0`` draws utterances uniformly, ``power = 1`` draws speakers
+    uniformly; in between, speakers with many utterances are drawn less often
+    per utterance. Entries without ``spk_id`` form one group.
+
+    Example
+    -------
+    >>> data = {"a1": {"spk_id": "a"}, "a2": {"spk_id": "a"}, "b1": {"spk_id": "b"}}
+    >>> speaker_weights(DynamicItemDataset(data), 1.0)
+    [0.5, 0.5, 1.0]
+    """
+    speakers = [dataset.data[uid].get("spk_id") for uid in dataset.data_ids]
+    counts = {}
+    for spk in speakers:
+        counts[spk] = counts.get(spk, 0) + 1
+    return [counts[spk] ** -power for spk in speakers]

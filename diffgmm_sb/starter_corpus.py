@@ -41,7 +41,14 @@ from diffgmm_sb.debian_sources import extract_members, fetch_package
 logger = get_logger(__name__)
 SAMPLE_RATE = 16000
 MIN_SPEECH_RMS = 1e-3  # the packages' "silence/N" prompts are at about 1e-4
-MANIFESTS = ("train.json", "valid.json", "test.json", "noise_train.json", "noise.json")
+MANIFESTS = (
+    "train.json",
+    "valid.json",
+    "test.json",
+    "noise_train.json",
+    "speakers.json",
+    "noise.json",
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +93,39 @@ SPEECH_SOURCES = (
         "CC-BY-3.0",
     ),
 )
+# KLettres (KDE's alphabet trainer, ``klettres-data``, GPL-2+): letters and
+# syllables read by one volunteer per language, 44.1 kHz Ogg Vorbis. Language
+# folder -> the readers its handbook credits (None: not credited there; one
+# voice set per language is assumed). All of them are training speakers.
+KLETTRES_PACKAGE = "klettres-data"
+KLETTRES_PATTERN = "usr/share/klettres/*/*/*.ogg"
+KLETTRES_VOICES = {
+    "cs": "Eva Mikulčíková",
+    "da": "Erik Kjaer Pedersen",
+    "de": "Helmut Kriege",
+    "en": "Robert Wadley",
+    "fr": "Ludovic Grossard",
+    "he": "Assaf Gorgon",
+    "it": "Pietro Pasotti",
+    "nl": "Geert Stams",
+    "es": "Ana Belén Caballero, Juan Pedro Paredes",
+    "nds": "Manfred Wiese, Sönke Dibbern",
+    "pt_BR": "Lindonjohnson Monte, Michelle Monte",
+    "ar": None,
+    "en_GB": None,
+    "hu": None,
+    "lt": None,
+    "ml": None,
+    "nb": None,
+    "ru": None,
+    "tn": None,
+    "uk": None,
+}
+KLETTRES_MAX_FILES = 120  # per voice, so that no single reader dominates
+MIN_DYNAMIC_RANGE_DB = 25.0  # loud frames over quiet frames: drops hissy takes
+MAX_CLIPPED_FRACTION = 1e-3  # samples at full scale: drops clipped takes
 SPEAKER_SPLIT = {
-    "train": ("allison", "carlo"),
+    "train": ("allison", "carlo", *(f"klettres_{lang}" for lang in KLETTRES_VOICES)),
     "valid": ("june",),
     "test": ("ivrvoice_ru",),
 }
@@ -168,9 +206,54 @@ def _trim_silence(wav, threshold_db=-50.0, frame=400):
     return wav[loud[0] * frame : (loud[-1] + 1) * frame]
 
 
-def _collect_speech(data_folder, cache_folder):
-    """Decodes every prompt to ``speech/<speaker>/``; returns records per speaker."""
-    by_speaker = {}
+def _speech_record(uid, wav, data_folder, speaker, source, licence):
+    out = os.path.join(data_folder, "speech", speaker, uid + ".wav")
+    write_wav(out, wav, SAMPLE_RATE)
+    return {
+        "id": uid,
+        "clean_wav": _manifest_path(out, data_folder),
+        "length": len(wav) / SAMPLE_RATE,
+        "spk_id": speaker,
+        "source": source,
+        "licence": licence,
+    }
+
+
+def _usable_speech(wav):
+    """Whether a trimmed prompt is long and loud enough to be clean speech."""
+    return len(wav) >= SAMPLE_RATE // 2 and rms(wav) >= MIN_SPEECH_RMS
+
+
+def clean_enough(wav, frame=160):
+    """Whether a recording is clean enough to serve as a training target.
+
+    Its loud frames (95th percentile of the frame RMS) must stand
+    ``MIN_DYNAMIC_RANGE_DB`` above its quiet ones (10th percentile), and at
+    most ``MAX_CLIPPED_FRACTION`` of its samples may sit at full scale.
+
+    Example
+    -------
+    >>> rng = np.random.default_rng(0)
+    >>> burst = np.concatenate([np.zeros(8000), rng.normal(0, 0.1, 8000)])
+    >>> clean_enough(burst)
+    True
+    >>> clean_enough(burst + rng.normal(0, 0.05, 16000))
+    False
+    >>> clean_enough(np.clip(burst * 30, -1, 1))
+    False
+    """
+    n = len(wav) // frame
+    if n < 10:
+        return False
+    energy = np.sqrt(np.mean(wav[: n * frame].reshape(n, frame) ** 2, axis=1)) + 1e-9
+    level = 20 * np.log10(energy)
+    if np.percentile(level, 95) - np.percentile(level, 10) < MIN_DYNAMIC_RANGE_DB:
+        return False
+    return bool(np.mean(np.abs(wav) >= 0.999) <= MAX_CLIPPED_FRACTION)
+
+
+def _asterisk_speech(data_folder, cache_folder):
+    """Yields speech records of the Asterisk prompts."""
     for src in SPEECH_SOURCES:
         deb = fetch_package(src.package, os.path.join(cache_folder, "debs"))
         raw = os.path.join(cache_folder, "raw")
@@ -178,27 +261,80 @@ def _collect_speech(data_folder, cache_folder):
         lang = src.package.split("-")[3]
         for path in files:
             uid = f"{src.speaker}_{lang}_{os.path.splitext(os.path.basename(path))[0]}"
-            out = os.path.join(data_folder, "speech", src.speaker, uid + ".wav")
             try:
                 wav = _trim_silence(decode(path, SAMPLE_RATE))
             except ValueError as err:  # a few packaged prompts are empty
                 logger.warning("skipping %s", err)
                 continue
             # Drop prompts under 0.5 s and the packages' silence files.
-            if len(wav) < SAMPLE_RATE // 2 or rms(wav) < MIN_SPEECH_RMS:
+            if _usable_speech(wav):
+                source = f"{src.package}:{os.path.basename(path)}"
+                yield _speech_record(
+                    uid, wav, data_folder, src.speaker, source, src.licence
+                )
+
+
+def _klettres_speech(data_folder, cache_folder):
+    """Yields speech records of the KLettres readers (clean takes only)."""
+    deb = fetch_package(KLETTRES_PACKAGE, os.path.join(cache_folder, "debs"))
+    raw = os.path.join(cache_folder, "raw")
+    files = sorted(extract_members(deb, [KLETTRES_PATTERN], raw))
+    root = os.path.join(raw, "usr", "share", "klettres")
+    by_lang = {}
+    for path in files:
+        by_lang.setdefault(_relative(path, root).split(os.sep)[0], []).append(path)
+    for lang, paths in sorted(by_lang.items()):
+        if lang not in KLETTRES_VOICES:
+            continue
+        speaker = f"klettres_{lang}"
+        kept = 0
+        for path in paths:
+            if kept == KLETTRES_MAX_FILES:
+                break
+            try:
+                wav = decode(path, SAMPLE_RATE)
+            except ValueError as err:
+                logger.warning("skipping %s", err)
                 continue
-            write_wav(out, wav, SAMPLE_RATE)
-            by_speaker.setdefault(src.speaker, []).append(
-                {
-                    "id": uid,
-                    "clean_wav": _manifest_path(out, data_folder),
-                    "length": len(wav) / SAMPLE_RATE,
-                    "spk_id": src.speaker,
-                    "source": f"{src.package}:{os.path.basename(path)}",
-                    "licence": src.licence,
-                }
-            )
+            if not clean_enough(wav):
+                continue
+            wav = _trim_silence(wav)
+            if not _usable_speech(wav):
+                continue
+            rel = _relative(path, root)
+            uid = f"{speaker}_" + os.path.splitext(rel)[0].replace(os.sep, "_")
+            source = f"{KLETTRES_PACKAGE}:{rel}"
+            kept += 1
+            yield _speech_record(uid, wav, data_folder, speaker, source, "GPL-2+")
+
+
+def _collect_speech(data_folder, cache_folder):
+    """Decodes every prompt to ``speech/<speaker>/``; returns records per speaker."""
+    by_speaker = {}
+    for gen in (_asterisk_speech, _klettres_speech):
+        for record in gen(data_folder, cache_folder):
+            by_speaker.setdefault(record["spk_id"], []).append(record)
     return by_speaker
+
+
+def speaker_inventory(by_speaker):
+    """One entry per speaker: split, credited reader, minutes, sources, licences."""
+    split_of = {spk: split for split, spks in SPEAKER_SPLIT.items() for spk in spks}
+    credits = {f"klettres_{k}": v for k, v in KLETTRES_VOICES.items()}
+    credits.update(
+        allison="Allison Smith", carlo="Carlo", june="June Wallack", ivrvoice_ru=None
+    )
+    return {
+        spk: {
+            "split": split_of.get(spk),
+            "credited_reader": credits.get(spk),
+            "utterances": len(utts),
+            "minutes": round(sum(u["length"] for u in utts) / 60, 2),
+            "packages": sorted({u["source"].split(":")[0] for u in utts}),
+            "licences": sorted({u["licence"] for u in utts}),
+        }
+        for spk, utts in sorted(by_speaker.items())
+    }
 
 
 def _zero_ad_category(name):
@@ -412,20 +548,21 @@ def prepare_starter_corpus(
     train = {
         u["id"]: {k: v for k, v in u.items() if k != "id"}
         for spk in SPEAKER_SPLIT["train"]
-        for u in by_speaker[spk]
+        for u in by_speaker.get(spk, [])
     }
     splits = {}
     for split, count in (("valid", num_valid), ("test", num_test)):
         utts = [
             u
             for spk in SPEAKER_SPLIT[split]
-            for u in by_speaker[spk]
+            for u in by_speaker.get(spk, [])
             if u["length"] >= min_eval_seconds
         ]
         splits[split] = _mix_split(
             data_folder, split, utts, noise_records, snr_range, rng, count
         )
     noise_train = {k: v for k, v in noise_records.items() if v["split"] == "train"}
+    _write_json(os.path.join(data_folder, "speakers.json"), speaker_inventory(by_speaker))
     _write_json(os.path.join(data_folder, "noise_train.json"), noise_train)
     _write_json(os.path.join(data_folder, "train.json"), train)
     _write_json(os.path.join(data_folder, "valid.json"), splits["valid"])
