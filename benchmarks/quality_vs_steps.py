@@ -7,7 +7,10 @@ prints a Markdown table::
 
     python benchmarks/quality_vs_steps.py results/diffgmm/1234 \\
         --manifest data/starter/test.json --pairs ../shared/data/voicebank_demand_train_p287 \\
-        --steps 1 2 3 6
+        --steps 1 2 3 6 [--final-gamma 0 0.1 0.2]
+
+``--final-gamma`` also sweeps the noise level ``gamma_end`` at which the
+reverse process stops (``sampler_final_gamma``; default: the model's).
 
 Authors
  * diffgmm-sb developers 2026
@@ -81,6 +84,7 @@ def main(argv=None):
     parser.add_argument("--pairs", nargs="*", default=[], help="clean/ + noisy/ folders")
     parser.add_argument("--data-folder", default="data/starter", help="for {data_root}")
     parser.add_argument("--steps", type=int, nargs="+", default=[1, 2, 3, 6])
+    parser.add_argument("--final-gamma", type=float, nargs="*", default=[])
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -89,21 +93,27 @@ def main(argv=None):
         sets = load_sets(
             args.manifest, args.pairs, args.data_folder, workdir, enhancer.sample_rate
         )
-        print("| set | steps | PESQ-wb | STOI | SI-SDR (dB) | RTF |")
-        print("|---|---|---|---|---|---|")
+        gammas = args.final_gamma or [enhancer.hparams.sampler_final_gamma]
+        print("| set | steps | γ_end | PESQ-wb | STOI | SI-SDR (dB) | RTF |")
+        print("|---|---|---|---|---|---|---|")
         for name, pairs in sets.items():
+            first = True
             for steps in args.steps:
-                m = score(enhancer, pairs, steps)
-                if steps == args.steps[0]:
+                for gamma in gammas:
+                    enhancer.final_gamma = gamma
+                    m = score(enhancer, pairs, steps)
+                    if first:
+                        first = False
+                        print(
+                            f"| {name} ({len(pairs)} utt.) | noisy | - | "
+                            f"{m['n_pesq']:.2f} | {m['n_stoi']:.3f} | "
+                            f"{m['n_si_sdr']:.2f} | - |"
+                        )
                     print(
-                        f"| {name} ({len(pairs)} utt.) | noisy | {m['n_pesq']:.2f} | "
-                        f"{m['n_stoi']:.3f} | {m['n_si_sdr']:.2f} | - |"
+                        f"| {name} | {steps} | {gamma:g} | {m['pesq']:.2f} | "
+                        f"{m['stoi']:.3f} | {m['si_sdr']:.2f} | {m['rtf']:.3f} |",
+                        flush=True,
                     )
-                print(
-                    f"| {name} | {steps} | {m['pesq']:.2f} | {m['stoi']:.3f} | "
-                    f"{m['si_sdr']:.2f} | {m['rtf']:.3f} |",
-                    flush=True,
-                )
 
 
 if __name__ == "__main__":

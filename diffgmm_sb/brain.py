@@ -54,7 +54,7 @@ class DiffGMMBrain(sb.Brain):
     """Trains and evaluates a :class:`diffgmm_sb.model.DiffGMM` (``modules.diffgmm``).
 
     hparams used: ``nll_weight``, ``mse_weight``, ``stft_weight``, ``sampler_steps``,
-    ``sampler_mode``, ``lr_annealing``, ``train_logger``, ``epoch_counter``,
+    ``sampler_mode``, ``sampler_final_gamma`` (optional, default 0), ``lr_annealing``, ``train_logger``, ``epoch_counter``,
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
     ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
     ``DEFAULT_METRICS``) and ``checkpoint_metric`` (the one whose best
@@ -126,6 +126,7 @@ class DiffGMMBrain(sb.Brain):
                 lens,
                 steps=self.hparams.sampler_steps,
                 mode=self.hparams.sampler_mode,
+                final_gamma=getattr(self.hparams, "sampler_final_gamma", 0.0),
             )
         return mixture, x_t, residual, mask, enhanced
 

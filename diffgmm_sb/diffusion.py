@@ -121,7 +121,13 @@ class NoiseSchedule(nn.Module):
 
 @torch.no_grad()
 def reverse_process(
-    estimate_mixture, noisy, schedule, steps=None, mode="mean", generator=None
+    estimate_mixture,
+    noisy,
+    schedule,
+    steps=None,
+    mode="mean",
+    generator=None,
+    final_gamma=0.0,
 ):
     """Runs the reverse process from the noisy input to the clean estimate.
 
@@ -142,11 +148,17 @@ def reverse_process(
         schedule's sigma term.
     generator : torch.Generator, optional
         Random source for ``"draw"``.
+    final_gamma : float
+        Noise level ``gamma_end`` in [0, 1) at which the process stops: the
+        last step goes to ``gamma_end`` instead of ``gamma_0 = 0``, so a
+        fraction ``gamma_end`` of the estimated noise is left in (0: remove
+        all of it).
 
     Returns
     -------
     torch.Tensor
-        The clean estimate ``x_0``, ``[batch, time]``.
+        The clean estimate ``x_0`` (``s + gamma_end n`` for ``gamma_end > 0``),
+        ``[batch, time]``.
 
     Example
     -------
@@ -158,7 +170,12 @@ def reverse_process(
     ...     return GaussianMixture(torch.zeros_like(r), r, torch.zeros_like(r))
     >>> torch.allclose(reverse_process(oracle, s + n, sched), s, atol=1e-6)
     True
+    >>> out = reverse_process(oracle, s + n, sched, final_gamma=0.2)
+    >>> torch.allclose(out, s + 0.2 * n, atol=1e-6)
+    True
     """
+    if not 0.0 <= final_gamma < 1.0:
+        raise ValueError(f"final_gamma must be in [0, 1), got {final_gamma}")
     if mode not in SAMPLER_MODES:
         raise ValueError(f"sampler mode must be one of {SAMPLER_MODES}, got {mode!r}")
     gamma, sigma = schedule.gamma, schedule.sigma
@@ -169,7 +186,8 @@ def reverse_process(
         mixture = estimate_mixture(x_t, noisy, t_batch)
         residual = mixture.mean() if mode == "mean" else mixture.sample(generator)
         noise_hat = residual / gamma[t]
-        x_t = x_t - (gamma[t] - gamma[t_next]) * noise_hat
+        gamma_next = final_gamma if t_next == 0 else gamma[t_next]
+        x_t = x_t - (gamma[t] - gamma_next) * noise_hat
         if mode == "draw" and t_next > 0:
             z = torch.randn(
                 x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype

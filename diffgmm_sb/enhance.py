@@ -113,6 +113,13 @@ def _positive_int(text):
     return value
 
 
+def _fraction(text):
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
+    return value
+
+
 def _one_line(err):
     """An exception as one line (type name added when it is not our own error)."""
     text = " ".join(str(err).split())
@@ -130,6 +137,13 @@ def parse_args(argv=None):
     parser.add_argument("-o", "--output", required=True, help="output folder")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model folder")
     parser.add_argument("--steps", type=_positive_int, default=None, help="reverse steps")
+    parser.add_argument(
+        "--final-gamma",
+        type=_fraction,
+        default=None,
+        help="fraction of the estimated noise left in, in [0, 1) "
+        "(default: the model's sampler_final_gamma)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument(
         "--plot",
@@ -183,6 +197,7 @@ def main(argv=None):
     except Exception as err:  # bad folder, unusable device: one line, exit 2
         print(f"diffgmm-enhance: {_one_line(err)}", file=sys.stderr)
         return 2
+    enhancer.final_gamma = args.final_gamma
     pairs, failures = plan_outputs(args.inputs, args.output)
     if not pairs and not failures:
         print("diffgmm-enhance: no audio files in the inputs", file=sys.stderr)

@@ -47,6 +47,7 @@ NETWORK_KEYS = (
     "min_scale",
     "sampler_steps",
     "sampler_mode",
+    "sampler_final_gamma",
     "front_channels",
     "front_stride",
     "front_kernel",
@@ -59,6 +60,8 @@ NETWORK_KEYS = (
 
 # Inference settings of a model folder and their defaults.
 INFERENCE_DEFAULTS = {"chunk_seconds": 10.0, "overlap_seconds": 0.5}
+# Keys that older runs and model folders may lack, and the value they mean.
+LATER_KEYS = {"sampler_final_gamma": 0.0}
 
 
 def _integer(low, high, optional=False):
@@ -103,6 +106,7 @@ VALUE_CHECKS = {
     "min_scale": _number(1e-9, 1.0),
     "sampler_steps": _integer(1, 1000),
     "sampler_mode": _one_of(SAMPLER_MODES),
+    "sampler_final_gamma": _number(0.0, 0.99),
     "front_channels": _integer(1, 4096),
     "front_stride": _integer(1, 1024),
     "front_kernel": _integer(1, 4096, optional=True),
@@ -274,7 +278,9 @@ def export_pretrained(run_folder, out_folder, max_key="pesq"):
     str
         ``out_folder``.
     """
-    values = read_plain_values(os.path.join(run_folder, "hyperparams.yaml"), NETWORK_KEYS)
+    values = read_plain_values(
+        os.path.join(run_folder, "hyperparams.yaml"), NETWORK_KEYS, defaults=LATER_KEYS
+    )
     save = os.path.join(run_folder, "save")
     checkpoint = None
     if os.path.isdir(save):
@@ -349,7 +355,7 @@ def load_model_folder(
     values = read_plain_values(
         hparams_path,
         [*NETWORK_KEYS, *INFERENCE_DEFAULTS],
-        defaults=INFERENCE_DEFAULTS,
+        defaults={**INFERENCE_DEFAULTS, **LATER_KEYS},
         overrides=overrides,
     )
     network = {key: values[key] for key in NETWORK_KEYS}

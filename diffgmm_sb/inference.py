@@ -121,7 +121,7 @@ class DiffGMMEnhancement(Pretrained):
     """Ready-to-use DiffGMM speech enhancement.
 
     hparams of the model folder: ``sample_rate``, ``sampler_steps``,
-    ``sampler_mode``, ``chunk_seconds``, ``overlap_seconds`` and the module
+    ``sampler_mode``, ``sampler_final_gamma``, ``chunk_seconds``, ``overlap_seconds`` and the module
     ``diffgmm``.
 
     Example
@@ -136,10 +136,15 @@ class DiffGMMEnhancement(Pretrained):
         "sample_rate",
         "sampler_steps",
         "sampler_mode",
+        "sampler_final_gamma",
         "chunk_seconds",
         "overlap_seconds",
     ]
     MODULES_NEEDED = ["diffgmm"]
+    # Noise level gamma_end at which the reverse process stops (a fraction of
+    # the estimated noise left in); None: the model folder's
+    # ``sampler_final_gamma``. Set it on an instance to change it.
+    final_gamma = None
 
     @classmethod
     def from_hparams(
@@ -195,6 +200,9 @@ class DiffGMMEnhancement(Pretrained):
             lengths,
             steps=steps or self.hparams.sampler_steps,
             mode=mode or self.hparams.sampler_mode,
+            final_gamma=self.hparams.sampler_final_gamma
+            if self.final_gamma is None
+            else self.final_gamma,
         )
 
     @torch.no_grad()

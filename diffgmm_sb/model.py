@@ -140,15 +140,30 @@ class DiffGMM(nn.Module):
         )
 
     @torch.no_grad()
-    def enhance(self, noisy, lengths=None, steps=None, mode="mean", generator=None):
+    def enhance(
+        self,
+        noisy,
+        lengths=None,
+        steps=None,
+        mode="mean",
+        generator=None,
+        final_gamma=0.0,
+    ):
         """Runs the reverse process on ``[batch, time]`` noisy waveforms.
 
-        Padding (beyond ``lengths``) is returned as zeros.
+        Padding (beyond ``lengths``) is returned as zeros. ``final_gamma``:
+        see ``diffgmm_sb.diffusion.reverse_process``.
         """
         mask = valid_mask(noisy, lengths)
         scale = utterance_rms(noisy, mask)
         x = noisy / scale * mask
         clean = reverse_process(
-            self, x, self.schedule, steps=steps, mode=mode, generator=generator
+            self,
+            x,
+            self.schedule,
+            steps=steps,
+            mode=mode,
+            generator=generator,
+            final_gamma=final_gamma,
         )
         return clean * mask * scale

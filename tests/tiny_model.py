@@ -18,6 +18,7 @@ VALUES = {
     "min_scale": 0.001,
     "sampler_steps": 2,
     "sampler_mode": "mean",
+    "sampler_final_gamma": 0.0,
     "front_channels": 8,
     "front_stride": 8,
     "front_kernel": 16,

@@ -40,6 +40,34 @@ def test_chunked_matches_unchunked_where_both_fit(enhancer):
     assert 10 * torch.log10(err) < -20, float(10 * torch.log10(err))
 
 
+def test_final_gamma_leaves_that_fraction_of_the_removed_noise(enhancer):
+    torch.manual_seed(0)
+    noisy = torch.randn(2, 4000) * 0.1
+    assert enhancer.hparams.sampler_final_gamma == 0.0  # the folder's value
+    full = enhancer.enhance_batch(noisy, steps=1)
+    try:
+        enhancer.final_gamma = 0.25
+        partial = enhancer.enhance_batch(noisy, steps=1)
+    finally:
+        enhancer.final_gamma = None
+    # One step from gamma_T = 1: x_end = x - (1 - gamma_end) n_hat.
+    expected = noisy - 0.75 * (noisy - full)
+    assert torch.allclose(partial, expected, atol=1e-5)
+
+
+def test_folder_without_final_gamma_loads_with_zero(tmp_path):
+    folder, _ = tiny_model_folder(tmp_path / "model")
+    path = os.path.join(folder, "hyperparams.yaml")
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("sampler_final_gamma: 0.0\n", ""))
+    with open(path) as f:
+        assert "sampler_final_gamma" not in f.read()
+    loaded = DiffGMMEnhancement.from_hparams(source=folder)
+    assert loaded.hparams.sampler_final_gamma == 0.0
+
+
 @pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
 @pytest.mark.parametrize("channels", [1, 2])
 def test_file_round_trip_keeps_rate_length_channels(enhancer, tmp_path, rate, channels):
