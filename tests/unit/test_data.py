@@ -108,3 +108,35 @@ def test_trim_silence_keeps_the_loud_part():
     wav = np.concatenate([np.zeros(4000), np.ones(4000), np.zeros(4000)])
     trimmed = starter_corpus._trim_silence(wav)
     assert len(trimmed) == 4000 and trimmed.min() == 1.0
+
+
+def _ogg_bytes(wav, rate=44100):
+    buf = io.BytesIO()
+    sf.write(buf, wav, rate, format="OGG", subtype="VORBIS")
+    return buf.getvalue()
+
+
+def test_klettres_keeps_clean_takes_only(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.arange(44100) / 44100
+    voiced = 0.3 * np.sin(2 * np.pi * 220 * t) * (t > 0.3) * (t < 0.8)
+    takes = {
+        "de/alpha/A.ogg": voiced,  # clean: kept
+        "de/alpha/B.ogg": voiced + rng.normal(0, 0.03, t.size),  # hissy
+        "de/alpha/C.ogg": np.clip(voiced * 10, -1, 1),  # clipped
+        "xx/alpha/D.ogg": voiced,  # a language folder not in KLETTRES_VOICES
+    }
+    cache = tmp_path / "cache"
+    (cache / "debs").mkdir(parents=True)
+    _fake_deb(
+        cache / "debs" / "klettres-data_1.0_all.deb",
+        {f"usr/share/klettres/{name}": _ogg_bytes(w) for name, w in takes.items()},
+    )
+    records = list(starter_corpus._klettres_speech(str(tmp_path / "data"), str(cache)))
+    assert [r["id"] for r in records] == ["klettres_de_de_alpha_A"]
+    record = records[0]
+    assert record["spk_id"] == "klettres_de" and record["licence"] == "GPL-2+"
+    assert record["source"] == "klettres-data:de/alpha/A.ogg"
+    assert 0.4 < record["length"] < 0.7  # silence trimmed
+    path = record["clean_wav"].format(data_root=str(tmp_path / "data"))
+    assert sf.info(path).samplerate == 16000
