@@ -6,7 +6,11 @@ SpeechBrain JSON manifests from real recordings that Debian distributes:
 * clean speech: the Asterisk IVR prompts of four professional voice talents
   (``asterisk-core-sounds-{en,es,fr,it,ru}-g722``, 16 kHz G.722; CC BY-SA 3.0,
   Russian CC BY 3.0), split by speaker: training Allison Smith (en + es) and
-  Carlo (it), validation June Wallack (fr), test the Russian voice;
+  Carlo (it), validation June Wallack (fr), test the Russian voice; and, for
+  training, the letters and syllables of KDE's KLettres (``klettres-data``,
+  GPL-2+, 44.1 kHz), one voice set per language, clean takes only
+  (``clean_enough``). ``speakers.json`` lists every voice with its split,
+  credited reader, minutes, packages and licences;
 * real recorded noise: 0 A.D.'s ambiences (``0ad-data``; crowds, farm,
   nature, rivers, waves, rain, wind, thunder; CC BY-SA 3.0), FlightGear's
   recorded engines, wind, rain, tyres and water (``flightgear-data-base``;
