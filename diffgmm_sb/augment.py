@@ -27,8 +27,19 @@ from diffgmm_sb.audio import fit_length, mix_at_snr
 NOISE_SPEEDS = (0.8, 0.9, 1.125, 1.25)
 
 
-def random_shelves(wav, sample_rate, bass_db=(-6.0, 6.0), treble_db=(-9.0, 6.0)):
-    """Applies a random low shelf (200 Hz) and high shelf (3 kHz) to ``wav``.
+def random_shelves(
+    wav,
+    sample_rate,
+    bass_db=(-6.0, 6.0),
+    treble_db=(-9.0, 6.0),
+    bass_freq=200.0,
+    treble_freq=3000.0,
+):
+    """Applies a random low shelf and a random high shelf to ``wav``.
+
+    Gains (dB) are drawn uniformly from ``bass_db`` and ``treble_db``; a
+    centre frequency given as a ``(low, high)`` tuple is drawn uniformly too,
+    a number is used as it is (defaults: 200 Hz and 3 kHz).
 
     Example
     -------
@@ -36,9 +47,18 @@ def random_shelves(wav, sample_rate, bass_db=(-6.0, 6.0), treble_db=(-9.0, 6.0))
     >>> out.shape, bool(torch.isfinite(out).all())
     (torch.Size([16000]), True)
     """
-    out = AF.bass_biquad(wav, sample_rate, random.uniform(*bass_db), 200.0)
-    out = AF.treble_biquad(out, sample_rate, random.uniform(*treble_db), 3000.0)
+    out = AF.bass_biquad(
+        wav, sample_rate, random.uniform(*bass_db), central_freq=_draw(bass_freq)
+    )
+    out = AF.treble_biquad(
+        out, sample_rate, random.uniform(*treble_db), central_freq=_draw(treble_freq)
+    )
     return out
+
+
+def _draw(value):
+    """``value``, or a uniform draw from it when it is a ``(low, high)`` tuple."""
+    return random.uniform(*value) if isinstance(value, tuple) else value
 
 
 def change_speed(wav, length, sample_rate, factor):

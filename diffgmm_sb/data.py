@@ -28,7 +28,7 @@ import torchaudio.functional as AF
 from speechbrain.dataio.dataio import read_audio
 from speechbrain.dataio.dataset import DynamicItemDataset
 
-from diffgmm_sb.augment import NoisyMixer
+from diffgmm_sb.augment import NoisyMixer, random_shelves
 
 # Problems listed in full in a ManifestError before the rest are counted.
 MAX_LISTED_PROBLEMS = 50
@@ -196,14 +196,13 @@ def random_equalize(wav, sample_rate, bass_db=(-3.0, 15.0), treble_db=(-6.0, 6.0
     >>> random_equalize(wav, 16000).shape
     torch.Size([16000])
     """
-    out = AF.bass_biquad(
-        wav, sample_rate, random.uniform(*bass_db), central_freq=random.uniform(60, 200)
-    )
-    out = AF.treble_biquad(
-        out,
+    out = random_shelves(
+        wav,
         sample_rate,
-        random.uniform(*treble_db),
-        central_freq=random.uniform(2000, 6000),
+        bass_db,
+        treble_db,
+        bass_freq=(60.0, 200.0),
+        treble_freq=(2000.0, 6000.0),
     )
     return out.clamp(-1.0, 1.0)
 
