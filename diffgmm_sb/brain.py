@@ -54,11 +54,12 @@ class DiffGMMBrain(sb.Brain):
     """Trains and evaluates a :class:`diffgmm_sb.model.DiffGMM` (``modules.diffgmm``).
 
     hparams used: ``nll_weight``, ``mse_weight``, ``stft_weight``, ``sampler_steps``,
-    ``sampler_mode``, ``sampler_final_gamma`` (optional, default 0), ``lr_annealing``, ``train_logger``, ``epoch_counter``,
+    ``sampler_mode``, ``lr_annealing``, ``train_logger``, ``epoch_counter``,
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
-    ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
-    ``DEFAULT_METRICS``) and ``checkpoint_metric`` (the one whose best
-    validation value keeps a checkpoint, default ``pesq``).
+    ``sampler_final_gamma`` (default 0), ``metrics`` (names of ``METRICS``
+    scored outside TRAIN, default ``DEFAULT_METRICS``) and
+    ``checkpoint_metric`` (the one whose best validation value keeps a
+    checkpoint, default ``pesq``).
 
     Set ``test_name`` before ``evaluate`` to keep the outputs of several test
     sets apart: enhanced wavs go to ``<enhanced_folder>/<test_name>/`` and

@@ -121,8 +121,8 @@ class DiffGMMEnhancement(Pretrained):
     """Ready-to-use DiffGMM speech enhancement.
 
     hparams of the model folder: ``sample_rate``, ``sampler_steps``,
-    ``sampler_mode``, ``sampler_final_gamma``, ``chunk_seconds``, ``overlap_seconds`` and the module
-    ``diffgmm``.
+    ``sampler_mode``, ``sampler_final_gamma``, ``chunk_seconds``,
+    ``overlap_seconds`` and the module ``diffgmm``.
 
     Example
     -------

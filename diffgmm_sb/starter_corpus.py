@@ -63,6 +63,7 @@ class SpeechSource:
     pattern: str
     speaker: str
     licence: str
+    reader: str = None  # the voice talent credited, when known
 
 
 SPEECH_SOURCES = (
@@ -71,24 +72,28 @@ SPEECH_SOURCES = (
         "usr/share/asterisk/sounds/en_US_f_Allison/*.g722",
         "allison",
         "CC-BY-SA-3.0",
+        "Allison Smith",
     ),
     SpeechSource(
         "asterisk-core-sounds-es-g722",
         "usr/share/asterisk/sounds/es_MX_f_Allison/*.g722",
         "allison",
         "CC-BY-SA-3.0",
+        "Allison Smith",
     ),
     SpeechSource(
         "asterisk-core-sounds-it-g722",
         "usr/share/asterisk/sounds/it_IT_m_Carlo/*.g722",
         "carlo",
         "CC-BY-SA-3.0",
+        "Carlo",
     ),
     SpeechSource(
         "asterisk-core-sounds-fr-g722",
         "usr/share/asterisk/sounds/fr_CA_f_June/*.g722",
         "june",
         "CC-BY-SA-3.0",
+        "June Wallack",
     ),
     SpeechSource(
         "asterisk-core-sounds-ru-g722",
@@ -325,9 +330,7 @@ def speaker_inventory(by_speaker):
     """One entry per speaker: split, credited reader, minutes, sources, licences."""
     split_of = {spk: split for split, spks in SPEAKER_SPLIT.items() for spk in spks}
     credits = {f"klettres_{k}": v for k, v in KLETTRES_VOICES.items()}
-    credits.update(
-        allison="Allison Smith", carlo="Carlo", june="June Wallack", ivrvoice_ru=None
-    )
+    credits.update({src.speaker: src.reader for src in SPEECH_SOURCES})
     return {
         spk: {
             "split": split_of.get(spk),
