@@ -11,7 +11,7 @@ Model folders may come from strangers, so ``load_model_folder`` executes
 nothing from them: ``hyperparams.yaml`` is read as plain YAML data (the
 HyperPyYAML tags ``!new:``, ``!apply:``, ``!name:``, ... are never
 resolved), only the keys the network needs are taken, each checked for its
-type and range, the network is built from this module's own ``MODEL_YAML``,
+type and range, the network is built from this module's own ``MODEL_YAMLS``,
 and ``diffgmm.ckpt`` is read with ``torch.load(weights_only=True)``. A
 missing, malformed, tampered or truncated file raises ``ModelFolderError``
 or ``diffgmm_sb.checkpoints.CheckpointError`` naming the file. The run
@@ -37,8 +37,11 @@ from diffgmm_sb.checkpoints import (
 )
 from diffgmm_sb.diffusion import SAMPLER_MODES
 
-# Hyperparameters copied from the training run into the model folder.
-NETWORK_KEYS = (
+# Hyperparameters copied from the training run into the model folder: those
+# of every network, then those of its kind (``network``: the waveform U-Net or
+# the U-Net over STFT frames, see ``MODEL_YAMLS``).
+COMMON_KEYS = (
+    "network",
     "sample_rate",
     "num_steps",
     "schedule",
@@ -49,19 +52,28 @@ NETWORK_KEYS = (
     "sampler_mode",
     "sampler_final_gamma",
     "front_channels",
-    "front_stride",
-    "front_kernel",
     "unet_channels",
     "unet_strides",
     "emb_dim",
     "lstm_layers",
     "head_channels",
 )
-
+KIND_KEYS = {"wave": ("front_stride", "front_kernel"), "spectral": ("n_fft", "hop_length")}
 # Inference settings of a model folder and their defaults.
 INFERENCE_DEFAULTS = {"chunk_seconds": 10.0, "overlap_seconds": 0.5}
 # Keys that older runs and model folders may lack, and the value they mean.
 LATER_KEYS = {"sampler_final_gamma": 0.0}
+
+
+def network_keys(network):
+    """The hyperparameters of a model folder whose network is ``network``.
+
+    Example
+    -------
+    >>> network_keys("spectral")[-2:]
+    ('n_fft', 'hop_length')
+    """
+    return (*COMMON_KEYS, *KIND_KEYS[network])
 
 
 def _integer(low, high, optional=False):
@@ -107,6 +119,9 @@ VALUE_CHECKS = {
     "sampler_steps": _integer(1, 1000),
     "sampler_mode": _one_of(SAMPLER_MODES),
     "sampler_final_gamma": _number(0.0, 0.99),
+    "network": _one_of(tuple(KIND_KEYS)),
+    "n_fft": _integer(16, 8192),
+    "hop_length": _integer(1, 8192),
     "front_channels": _integer(1, 4096),
     "front_stride": _integer(1, 1024),
     "front_kernel": _integer(1, 4096, optional=True),
@@ -163,16 +178,7 @@ def read_plain_values(path, keys, defaults=None, overrides=None):
     ...
     diffgmm_sb.export.ModelFolderError: ...hyperparams.yaml: schedule is missing
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.load(f, Loader=_InertLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        detail = (
-            str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        )
-        raise ModelFolderError(f"{path}: not a readable YAML file ({detail})") from err
-    if not isinstance(data, dict):
-        raise ModelFolderError(f"{path}: not a YAML mapping of hyperparameters")
+    data = _load_plain(path)
     unknown = sorted(set(overrides or {}) - set(keys))
     if unknown:
         raise ModelFolderError(f"{path}: cannot override {', '.join(unknown)}")
@@ -193,12 +199,23 @@ def read_plain_values(path, keys, defaults=None, overrides=None):
 _MISSING = object()
 
 
-MODEL_YAML = """
-# Inference settings (override at load time with overrides={...}).
-chunk_seconds: 10.0  # long inputs are enhanced in chunks of this length
-overlap_seconds: 0.5  # cross-faded overlap between chunks
+def _load_plain(path):
+    """The mapping in a YAML file, every ``!tag`` read as None."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.load(f, Loader=_InertLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        detail = (
+            str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        )
+        raise ModelFolderError(f"{path}: not a readable YAML file ({detail})") from err
+    if not isinstance(data, dict):
+        raise ModelFolderError(f"{path}: not a YAML mapping of hyperparameters")
+    return data
 
-diffgmm: !new:diffgmm_sb.model.DiffGMM
+
+_NETWORK_YAML = {
+    "wave": """
     unet: !new:diffgmm_sb.unet.WaveUNet
         in_channels: 2
         out_channels: !ref <head_channels>
@@ -213,7 +230,37 @@ diffgmm: !new:diffgmm_sb.model.DiffGMM
         in_channels: !ref <head_channels>
         num_components: !ref <num_components>
         min_scale: !ref <min_scale>
-    schedule: !new:diffgmm_sb.diffusion.NoiseSchedule
+""",
+    "spectral": """
+    unet: !new:diffgmm_sb.spectral.SpectralUNet
+        in_channels: 2
+        out_channels: !ref <head_channels>
+        n_fft: !ref <n_fft>
+        hop_length: !ref <hop_length>
+        front_channels: !ref <front_channels>
+        channels: !ref <unet_channels>
+        strides: !ref <unet_strides>
+        emb_dim: !ref <emb_dim>
+        lstm_layers: !ref <lstm_layers>
+    head: !new:diffgmm_sb.spectral.MaskMixtureHead
+        in_channels: !ref <head_channels>
+        num_components: !ref <num_components>
+        n_fft: !ref <n_fft>
+        hop_length: !ref <hop_length>
+        min_scale: !ref <min_scale>
+""",
+}
+
+# The model built for each network kind (this module's code, never the folder's).
+MODEL_YAMLS = {
+    kind: """
+# Inference settings (override at load time with overrides={...}).
+chunk_seconds: 10.0  # long inputs are enhanced in chunks of this length
+overlap_seconds: 0.5  # cross-faded overlap between chunks
+
+diffgmm: !new:diffgmm_sb.model.DiffGMM"""
+    + network
+    + """    schedule: !new:diffgmm_sb.diffusion.NoiseSchedule
         num_steps: !ref <num_steps>
         sigma_max: !ref <sigma_max>
         kind: !ref <schedule>
@@ -226,6 +273,23 @@ pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
     loadables:
         diffgmm: !ref <diffgmm>
 """
+    for kind, network in _NETWORK_YAML.items()
+}
+
+
+def read_network_values(path, extra_keys=(), defaults=None, overrides=None):
+    """``read_plain_values`` for the keys of the network kind of ``path``.
+
+    The kind is the file's ``network``; training runs (and the first model
+    folders) have none: theirs is ``spectral`` when they set ``n_fft``,
+    ``wave`` otherwise.
+    """
+    data = _load_plain(path)
+    kind = {"network": "spectral" if "n_fft" in data else "wave"}
+    network = read_plain_values(path, ["network"], defaults=kind)["network"]
+    keys = [*network_keys(network), *extra_keys]
+    defaults = {**LATER_KEYS, **kind, **(defaults or {})}
+    return read_plain_values(path, keys, defaults=defaults, overrides=overrides)
 
 
 def write_model_folder(out_folder, values, state_dict):
@@ -239,18 +303,25 @@ def write_model_folder(out_folder, values, state_dict):
     out_folder : str
         Folder to create (or overwrite).
     values : dict
-        A value for every key of ``NETWORK_KEYS``.
+        A value for every key of ``network_keys(values["network"])``
+        (``network`` may be left out for the waveform network).
     state_dict : dict
         Weights of the ``DiffGMM`` module.
     """
-    missing = [key for key in NETWORK_KEYS if key not in values]
+    values = {"network": "wave", **LATER_KEYS, **values}
+    keys = network_keys(values["network"])
+    missing = [key for key in keys if key not in values]
     if missing:
         raise KeyError(f"model hyperparameters missing: {', '.join(missing)}")
     os.makedirs(out_folder, exist_ok=True)
     header = yaml.safe_dump(
-        {key: values[key] for key in NETWORK_KEYS}, sort_keys=False, default_flow_style=None
+        {key: values[key] for key in keys}, sort_keys=False, default_flow_style=None
     )
-    text = "# DiffGMM model folder (diffgmm_sb.export)\n" + header + MODEL_YAML
+    text = (
+        "# DiffGMM model folder (diffgmm_sb.export)\n"
+        + header
+        + MODEL_YAMLS[values["network"]]
+    )
     weights = os.path.join(out_folder, "diffgmm.ckpt")
     torch.save(state_dict, weights + ".part")
     os.replace(weights + ".part", weights)
@@ -278,9 +349,7 @@ def export_pretrained(run_folder, out_folder, max_key="pesq"):
     str
         ``out_folder``.
     """
-    values = read_plain_values(
-        os.path.join(run_folder, "hyperparams.yaml"), NETWORK_KEYS, defaults=LATER_KEYS
-    )
+    values = read_network_values(os.path.join(run_folder, "hyperparams.yaml"))
     save = os.path.join(run_folder, "save")
     checkpoint = None
     if os.path.isdir(save):
@@ -352,17 +421,16 @@ def load_model_folder(
         Naming the file and what is wrong with it.
     """
     hparams_path, weights_path = _fetch_model_files(source, savedir, hparams_file)
-    values = read_plain_values(
-        hparams_path,
-        [*NETWORK_KEYS, *INFERENCE_DEFAULTS],
-        defaults={**INFERENCE_DEFAULTS, **LATER_KEYS},
-        overrides=overrides,
+    values = read_network_values(
+        hparams_path, INFERENCE_DEFAULTS, defaults=INFERENCE_DEFAULTS, overrides=overrides
     )
-    network = {key: values[key] for key in NETWORK_KEYS}
+    network = {key: values[key] for key in network_keys(values["network"])}
     text = yaml.safe_dump(network, sort_keys=False)  # plain, checked values only
     inference = {key: values[key] for key in INFERENCE_DEFAULTS}
     try:
-        hparams = load_hyperpyyaml(text + MODEL_YAML, overrides=inference)
+        hparams = load_hyperpyyaml(
+            text + MODEL_YAMLS[values["network"]], overrides=inference
+        )
     except (ValueError, RuntimeError) as err:
         raise ModelFolderError(f"{hparams_path}: inconsistent network ({err})") from err
     weights = load_state_dict_file(weights_path)

@@ -154,7 +154,7 @@ class DiffGMMEnhancement(Pretrained):
 
         Unlike ``Pretrained.from_hparams``, the folder's YAML is never
         executed: only its plain values are read and checked, the network is
-        built from ``diffgmm_sb.export.MODEL_YAML``, and the weights are loaded
+        built from ``diffgmm_sb.export.MODEL_YAMLS``, and the weights are loaded
         with ``weights_only=True``. A damaged or tampered folder raises
         ``diffgmm_sb.export.ModelFolderError`` naming the file and the problem.
 

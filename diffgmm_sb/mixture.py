@@ -110,8 +110,13 @@ class MixtureHead(nn.Module):
         self.min_scale = min_scale
         self.proj = nn.Conv1d(in_channels, 3 * num_components, kernel_size=1)
 
-    def forward(self, features):
-        """Maps ``[batch, channels, time]`` features to a GaussianMixture."""
+    def forward(self, features, state=None):
+        """Maps ``[batch, channels, time]`` features to a GaussianMixture.
+
+        ``state`` (the diffusion state ``x_t``) is accepted for the head
+        interface of ``DiffGMM`` and not used: the means come from the
+        features alone.
+        """
         logits, means, raw_scales = self.proj(features).chunk(3, dim=1)
         scales = self.min_scale + F.softplus(raw_scales)
         return GaussianMixture(logits, means, torch.log(scales))

@@ -67,8 +67,10 @@ class DiffGMM(nn.Module):
     ---------
     unet : torch.nn.Module
         Feature extractor ``unet(stacked [batch, 2, time], gamma [batch])``.
-    head : diffgmm_sb.mixture.MixtureHead
-        Per-sample mixture head over the U-Net features.
+    head : torch.nn.Module
+        ``head(features, x_t)`` gives the mixture: the per-sample
+        ``diffgmm_sb.mixture.MixtureHead`` or the masking
+        ``diffgmm_sb.spectral.MaskMixtureHead``.
     schedule : diffgmm_sb.diffusion.NoiseSchedule
         The diffusion schedule.
 
@@ -98,7 +100,7 @@ class DiffGMM(nn.Module):
         """The mixture over the residual ``r_t`` (all in normalised units)."""
         level = self.schedule.gamma[t]
         features = self.unet(torch.stack([x_t, noisy], dim=1), level)
-        return self.head(features)
+        return self.head(features, x_t)
 
     def training_example(self, clean, noisy, lengths=None, t=None):
         """Normalises a batch and corrupts it at random timesteps.

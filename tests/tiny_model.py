@@ -8,7 +8,7 @@ from diffgmm_sb.mixture import MixtureHead
 from diffgmm_sb.model import DiffGMM
 from diffgmm_sb.unet import WaveUNet
 
-# Network hyperparameters of the tiny model (every key of export.NETWORK_KEYS).
+# Network hyperparameters of the tiny model (every key of export.network_keys("wave")).
 VALUES = {
     "sample_rate": 16000,
     "num_steps": 4,

@@ -1,0 +1,82 @@
+"""The STFT-frame network: masking head, noise-floor feature, model folders."""
+
+import torch
+
+from diffgmm_sb.diffusion import NoiseSchedule
+from diffgmm_sb.export import load_model_folder, read_network_values, write_model_folder
+from diffgmm_sb.model import DiffGMM
+from diffgmm_sb.spectral import MaskMixtureHead, SpectralUNet, log_posterior_snr
+
+VALUES = {
+    "network": "spectral",
+    "sample_rate": 16000,
+    "num_steps": 4,
+    "schedule": "cosine",
+    "sigma_max": 0.05,
+    "num_components": 2,
+    "min_scale": 0.001,
+    "sampler_steps": 2,
+    "sampler_mode": "mean",
+    "sampler_final_gamma": 0.1,
+    "front_channels": 8,
+    "unet_channels": [8],
+    "unet_strides": [2],
+    "emb_dim": 8,
+    "lstm_layers": 1,
+    "head_channels": 8,
+    "n_fft": 64,
+    "hop_length": 16,
+}
+
+
+def _spectral_model():
+    torch.manual_seed(0)
+    unet = SpectralUNet(
+        out_channels=8, n_fft=64, hop_length=16, front_channels=8, channels=[8],
+        strides=[2], emb_dim=8,
+    )  # fmt: skip
+    head = MaskMixtureHead(8, num_components=2, n_fft=64, hop_length=16)
+    return DiffGMM(unet, head, NoiseSchedule(num_steps=4))
+
+
+def _fixed_masks(head, logit):
+    with torch.no_grad():
+        head.proj.weight.zero_()
+        head.proj.bias.fill_(logit)
+        head.snr_weight.zero_()
+
+
+def test_a_full_mask_gives_the_state_as_residual_and_an_empty_one_keeps_it():
+    head = MaskMixtureHead(8, num_components=3, n_fft=64, hop_length=16)
+    state = torch.randn(2, 777)
+    features = torch.randn(2, 8, 777 // 16 + 1)
+    _fixed_masks(head, 40.0)  # mask 1: all of the state is residual (noise)
+    assert torch.allclose(head(features, state).mean(), state, atol=1e-5)
+    _fixed_masks(head, -40.0)  # mask 0: the state is kept as speech
+    assert head(features, state).mean().abs().max() < 1e-6
+
+
+def test_noise_floor_feature_separates_bursts_from_stationary_noise():
+    torch.manual_seed(0)
+    power = torch.distributions.Exponential(1.0).sample((1, 8, 300))
+    power[:, :, 140:160] *= 1000.0  # a loud burst over the stationary noise
+    snr = log_posterior_snr(power)
+    assert snr[:, :, 145:155].mean() > 6.0
+    assert snr[:, :, :100].mean() < 3.0
+
+
+def test_spectral_model_folder_round_trip(tmp_path):
+    model = _spectral_model().eval()
+    folder = write_model_folder(str(tmp_path / "m"), VALUES, model.state_dict())
+    hparams, modules = load_model_folder(folder)
+    assert isinstance(modules["diffgmm"].unet, SpectralUNet)
+    noisy = torch.randn(1, 2000)
+    expected = model.enhance(noisy, steps=2)
+    assert torch.allclose(modules["diffgmm"].eval().enhance(noisy, steps=2), expected)
+
+
+def test_a_training_run_with_n_fft_is_read_as_spectral(tmp_path):
+    run = {key: value for key, value in VALUES.items() if key != "network"}
+    path = tmp_path / "hyperparams.yaml"
+    path.write_text("".join(f"{key}: {value}\n" for key, value in run.items()))
+    assert read_network_values(str(path))["network"] == "spectral"
