@@ -332,7 +332,7 @@ def write_model_folder(out_folder, values, state_dict):
     return out_folder
 
 
-def export_pretrained(run_folder, out_folder, max_key="pesq"):
+def export_pretrained(run_folder, out_folder, max_key="pesq", half=False):
     """Writes ``hyperparams.yaml`` + ``diffgmm.ckpt`` of a run's best checkpoint.
 
     Arguments
@@ -343,6 +343,9 @@ def export_pretrained(run_folder, out_folder, max_key="pesq"):
         The model folder to write.
     max_key : str
         Checkpoint meta key to select the best checkpoint by.
+    half : bool
+        Store floating-point weights as float16 (half the file size; loading
+        converts them back to the network's float32).
 
     Returns
     -------
@@ -359,6 +362,11 @@ def export_pretrained(run_folder, out_folder, max_key="pesq"):
     if "diffgmm" not in checkpoint.paramfiles:
         raise ModelFolderError(f"{checkpoint.path}: no diffgmm.ckpt")
     weights = load_state_dict_file(str(checkpoint.paramfiles["diffgmm"]))
+    if half:
+        weights = {
+            key: value.half() if value.is_floating_point() else value
+            for key, value in weights.items()
+        }
     write_model_folder(out_folder, values, weights)
     return out_folder
 
@@ -450,9 +458,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_folder")
     parser.add_argument("out_folder")
+    parser.add_argument("--half", action="store_true", help="store float16 weights")
     args = parser.parse_args(argv)
     try:
-        print(export_pretrained(args.run_folder, args.out_folder))
+        print(export_pretrained(args.run_folder, args.out_folder, half=args.half))
     except (ValueError, OSError) as err:
         print(f"diffgmm_sb.export: {err}", file=sys.stderr)
         return 2

@@ -36,6 +36,16 @@ def test_training_improves_and_test_stage_writes_outputs(tmp_path):
     wav = enhancer.enhance_file(str(noisy), output_filename=str(tmp_path / "e.wav"))
     assert wav.shape[-1] == sf.info(noisy).frames and torch.isfinite(wav).all()
 
+    # float16 storage: half the weights file, the same enhancement within rounding.
+    half_dir = export_pretrained(str(out), str(tmp_path / "half"), half=True)
+    full_size = os.path.getsize(os.path.join(model_dir, "diffgmm.ckpt"))
+    assert os.path.getsize(os.path.join(half_dir, "diffgmm.ckpt")) < 0.6 * full_size
+    half = DiffGMMEnhancement.from_hparams(source=half_dir, savedir=str(tmp_path / "sd2"))
+    half_wav = half.enhance_file(str(noisy))
+    assert next(half.mods.parameters()).dtype == torch.float32
+    error = (half_wav - wav).pow(2).mean() / wav.pow(2).mean()
+    assert 0 < error < 1e-4, error
+
 
 def test_two_process_gloo_ddp_runs_and_checkpoints(tmp_path):
     out = run_recipe(tmp_path, "--number_of_epochs=2", *DDP_ARGS, launcher=DDP_LAUNCHER)
