@@ -5,7 +5,7 @@
 #       modulated, typing), via a filtered copy of noise_train.json;
 #   (b) real: the default noise pool (recorded noise + generated noise);
 # then scores both best checkpoints on the corpus's test split and the 6 real
-# VoiceBank+DEMAND pairs (PESQ-wb, STOI, SI-SDR) at the default 3 steps.
+# VoiceBank+DEMAND pairs (PESQ-wb, STOI, SI-SDR) at the default 1 step.
 #   bash benchmarks/real_vs_synthetic.sh [extra train.py arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,5 +33,5 @@ done
 for RUN in synthetic real; do
     echo "## ($RUN)"
     PYTHONPATH=. python benchmarks/quality_vs_steps.py "$OUT/$RUN" \
-        --manifest "$DATA/test.json" --pairs "$PAIRS" --steps 3
+        --manifest "$DATA/test.json" --pairs "$PAIRS" --steps 1
 done
