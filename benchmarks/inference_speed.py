@@ -11,8 +11,8 @@ on the same 16 kHz PCM16 file, read from and written to disk:
   STFT: 512-point, hop 256, log1p magnitudes, noisy phase), whole file in one
   pass, as ``SpectralMaskEnhancement.enhance_file`` does; untrained weights
   (speed does not depend on them);
-* ``wiener`` — a classical STFT Wiener filter (noise PSD from the quietest
-  10 % of frames).
+* ``wiener`` — the classical STFT Wiener filter of ``wiener_baseline.py``
+  (noise PSD from the quietest 10 % of frames).
 
 DiffGMM's weights are the shipped model's when it exists, else fresh ones of
 the default architecture (speed does not depend on them either).
@@ -117,16 +117,12 @@ def run_metricgan(src, dst, model=None, steps=None):
 
 
 def run_wiener(src, dst, model=None, steps=None):
-    """STFT Wiener filter; noise PSD = mean power of the quietest 10 % frames."""
+    """STFT Wiener filter of ``benchmarks/wiener_baseline.py``, whole file at once."""
+    from wiener_baseline import WienerFilter
+
     start = time.perf_counter()
     wav = torch.from_numpy(sf.read(src, dtype="float32")[0])
-    spec, window = _stft(wav)
-    power = spec.abs().pow(2)
-    energy = power.sum(0)
-    quiet = energy <= energy.quantile(0.1)
-    noise = power[:, quiet].mean(1, keepdim=True)
-    gain = (1.0 - noise / power.clamp(min=1e-10)).clamp(min=0.1)
-    out = torch.istft(spec * gain, 512, 256, window=window, length=wav.shape[-1])
+    out = WienerFilter().enhance_batch(wav.unsqueeze(0))[0]
     sf.write(dst, out.clamp(-1, 1).numpy(), RATE, subtype="PCM_16")
     return time.perf_counter() - start
 

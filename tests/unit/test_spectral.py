@@ -1,29 +1,22 @@
 """The STFT-frame network: masking head, noise-floor feature, model folders."""
 
 import torch
+from tiny_model import VALUES as TINY_WAVE
 
 from diffgmm_sb.diffusion import NoiseSchedule
 from diffgmm_sb.export import load_model_folder, read_network_values, write_model_folder
 from diffgmm_sb.model import DiffGMM
 from diffgmm_sb.spectral import MaskMixtureHead, SpectralUNet, log_posterior_snr
 
+# The tiny waveform model's values with the STFT network in place of the front end.
 VALUES = {
+    **{k: v for k, v in TINY_WAVE.items() if k not in ("front_stride", "front_kernel")},
     "network": "spectral",
-    "sample_rate": 16000,
-    "num_steps": 4,
-    "schedule": "cosine",
-    "sigma_max": 0.05,
-    "num_components": 2,
-    "min_scale": 0.001,
-    "sampler_steps": 2,
-    "sampler_mode": "mean",
     "sampler_final_gamma": 0.1,
-    "front_channels": 8,
     "unet_channels": [8],
     "unet_strides": [2],
     "emb_dim": 8,
     "lstm_layers": 1,
-    "head_channels": 8,
     "n_fft": 64,
     "hop_length": 16,
 }
