@@ -1,6 +1,7 @@
 """DiffGMM: the network f_theta(x_t, x, t) and the enhancement it drives.
 
-``DiffGMM`` joins the waveform U-Net, the Gaussian-mixture head and the
+``DiffGMM`` joins a U-Net (over the waveform, ``diffgmm_sb.unet``, or over
+STFT frames, ``diffgmm_sb.spectral``), its Gaussian-mixture head and the
 noise schedule. It works in normalised units: each utterance is divided by
 the RMS of its noisy input (over the valid samples), so the mixture, the
 schedule's sigma and the scale floor mean the same thing for loud and quiet

@@ -1,4 +1,7 @@
-"""The 1-D waveform U-Net that extracts DiffGMM's features.
+"""The 1-D U-Net that extracts DiffGMM's features (waveform or STFT frames).
+
+``diffgmm_sb.spectral.SpectralUNet`` runs it over STFT frames (front stride
+1); on its own, as described below, it runs over the waveform.
 
 A strided learned front end (a filterbank-like convolution with stride
 ``front_stride``) brings 16 kHz audio down to a low frame rate at once, so
