@@ -68,7 +68,7 @@ def model_folder(workdir, components):
     from hyperpyyaml import load_hyperpyyaml
 
     from diffgmm_sb.enhance import DEFAULT_MODEL
-    from diffgmm_sb.export import network_keys, write_model_folder
+    from diffgmm_sb.export import network_keys, network_kind, write_model_folder
 
     shipped = os.path.join(DEFAULT_MODEL, "hyperparams.yaml")
     if os.path.isfile(shipped):
@@ -78,8 +78,8 @@ def model_folder(workdir, components):
     with open(HPARAMS, encoding="utf-8") as f:
         hp = load_hyperpyyaml(f, {"num_components": components, "skip_prep": True})
     folder = os.path.join(workdir, f"model_K{components}")
-    kind = "spectral" if "n_fft" in hp else "wave"
-    values = {"network": kind, **{k: hp[k] for k in network_keys(kind)[1:]}}
+    kind = network_kind(hp)
+    values = {"network": kind, **{k: hp[k] for k in network_keys(kind) if k in hp}}
     return write_model_folder(folder, values, hp["diffgmm"].state_dict())
 
 

@@ -178,7 +178,11 @@ def read_plain_values(path, keys, defaults=None, overrides=None):
     ...
     diffgmm_sb.export.ModelFolderError: ...hyperparams.yaml: schedule is missing
     """
-    data = _load_plain(path)
+    return _checked_values(path, _load_plain(path), keys, defaults, overrides)
+
+
+def _checked_values(path, data, keys, defaults=None, overrides=None):
+    """``read_plain_values`` on the already loaded mapping ``data`` of ``path``."""
     unknown = sorted(set(overrides or {}) - set(keys))
     if unknown:
         raise ModelFolderError(f"{path}: cannot override {', '.join(unknown)}")
@@ -285,11 +289,22 @@ def read_network_values(path, extra_keys=(), defaults=None, overrides=None):
     ``wave`` otherwise.
     """
     data = _load_plain(path)
-    kind = {"network": "spectral" if "n_fft" in data else "wave"}
-    network = read_plain_values(path, ["network"], defaults=kind)["network"]
+    kind = {"network": network_kind(data)}
+    network = _checked_values(path, data, ["network"], defaults=kind)["network"]
     keys = [*network_keys(network), *extra_keys]
     defaults = {**LATER_KEYS, **kind, **(defaults or {})}
-    return read_plain_values(path, keys, defaults=defaults, overrides=overrides)
+    return _checked_values(path, data, keys, defaults=defaults, overrides=overrides)
+
+
+def network_kind(hparams):
+    """The network of a hyperparameter mapping that may not name it.
+
+    Example
+    -------
+    >>> network_kind({"n_fft": 512}), network_kind({"front_stride": 8})
+    ('spectral', 'wave')
+    """
+    return hparams.get("network", "spectral" if "n_fft" in hparams else "wave")
 
 
 def write_model_folder(out_folder, values, state_dict):
