@@ -40,6 +40,10 @@ class NoiseSchedule(nn.Module):
     kind : str
         ``"linear"`` (gamma_t = t / T) or ``"cosine"``
         (gamma_t = sin^2(pi t / 2T), finer steps near both ends).
+    final_step_prob : float
+        Probability that a training example is drawn at ``t = T`` (the noisy
+        input itself, where a one-step sampler evaluates the network); the
+        other examples draw ``t`` uniformly in ``1..T``. 0 (default): uniform.
 
     Example
     -------
@@ -50,10 +54,13 @@ class NoiseSchedule(nn.Module):
     (0.0, 0.0)
     """
 
-    def __init__(self, num_steps=6, sigma_max=0.05, kind="cosine"):
+    def __init__(self, num_steps=6, sigma_max=0.05, kind="cosine", final_step_prob=0.0):
         super().__init__()
         if num_steps < 1:
             raise ValueError("num_steps (T) must be at least 1")
+        if not 0.0 <= final_step_prob <= 1.0:
+            raise ValueError(f"final_step_prob must be in [0, 1], got {final_step_prob}")
+        self.final_step_prob = float(final_step_prob)
         frac = torch.arange(num_steps + 1, dtype=torch.float32) / num_steps
         if kind == "linear":
             gamma = frac
@@ -68,8 +75,21 @@ class NoiseSchedule(nn.Module):
         self.register_buffer("sigma", sigma, persistent=False)
 
     def sample_timesteps(self, batch_size, device=None):
-        """Uniform random timesteps in ``1..T``, one per example."""
-        return torch.randint(1, self.num_steps + 1, (batch_size,), device=device)
+        """Random timesteps in ``1..T``, one per example.
+
+        Uniform, except that a fraction ``final_step_prob`` is set to ``T``.
+
+        Example
+        -------
+        >>> sched = NoiseSchedule(num_steps=6, final_step_prob=1.0)
+        >>> sched.sample_timesteps(3).tolist()
+        [6, 6, 6]
+        """
+        t = torch.randint(1, self.num_steps + 1, (batch_size,), device=device)
+        if self.final_step_prob > 0:
+            at_end = torch.rand(batch_size, device=device) < self.final_step_prob
+            t = torch.where(at_end, torch.full_like(t, self.num_steps), t)
+        return t
 
     def corrupt(self, clean, noise, t, eps=None):
         """Forward process: ``x_t`` for clean ``s``, noise ``n`` at timesteps ``t``.

@@ -70,3 +70,20 @@ def test_bad_sampler_arguments():
         sched.inference_timesteps(5)
     with pytest.raises(ValueError, match="sampler mode"):
         reverse_process(_oracle(torch.zeros(1, 4)), torch.zeros(1, 4), sched, mode="x")
+
+
+@pytest.mark.parametrize("prob", [0.0, 0.5])
+def test_final_step_prob_sets_the_share_of_t_equal_T(prob):
+    torch.manual_seed(0)
+    t = NoiseSchedule(num_steps=6, final_step_prob=prob).sample_timesteps(60000)
+    assert int(t.min()) == 1 and int(t.max()) == 6
+    share = float((t == 6).float().mean())
+    expected = prob + (1 - prob) / 6  # drawn at T, or uniform and landing on T
+    assert abs(share - expected) < 0.01, share
+    others = torch.bincount(t, minlength=7)[1:6].float()
+    assert float(others.max() / others.min()) < 1.1  # 1..T-1 stay uniform
+
+
+def test_final_step_prob_out_of_range():
+    with pytest.raises(ValueError, match="final_step_prob"):
+        NoiseSchedule(final_step_prob=1.5)
