@@ -57,9 +57,10 @@ def load_sets(manifests, pair_folders, data_folder, workdir, sample_rate):
     return sets
 
 
-def score(enhancer, pairs, steps):
-    """Mean enhanced and noisy metrics, and the real-time factor."""
-    totals = {k: 0.0 for k in ("pesq", "stoi", "si_sdr", "n_pesq", "n_stoi", "n_si_sdr")}
+def score(enhancer, pairs, steps, with_noisy=True):
+    """Mean enhanced metrics (and, ``with_noisy``, the noisy input's: ``n_*``), and RTF."""
+    systems = ("", "n_") if with_noisy else ("",)
+    totals = {p + k: 0.0 for p in systems for k in ("pesq", "stoi", "si_sdr")}
     seconds = audio = 0.0
     for noisy, clean in pairs:
         noisy, clean = noisy.unsqueeze(0), clean.unsqueeze(0)
@@ -67,7 +68,7 @@ def score(enhancer, pairs, steps):
         enhanced = enhancer.enhance_batch(noisy, steps=steps)
         seconds += time.perf_counter() - start
         audio += noisy.shape[-1] / enhancer.sample_rate
-        for prefix, wav in (("", enhanced), ("n_", noisy)):
+        for prefix, wav in zip(systems, (enhanced, noisy)):
             totals[prefix + "pesq"] += float(pesq_wb(wav, clean)[0])
             totals[prefix + "stoi"] += float(stoi(wav, clean)[0])
             totals[prefix + "si_sdr"] += float(si_sdr(wav, clean)[0])
@@ -101,7 +102,7 @@ def main(argv=None):
             for steps in args.steps:
                 for gamma in gammas:
                     enhancer.final_gamma = gamma
-                    m = score(enhancer, pairs, steps)
+                    m = score(enhancer, pairs, steps, with_noisy=first)
                     if first:
                         first = False
                         print(

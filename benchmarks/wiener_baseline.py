@@ -99,7 +99,7 @@ def main(argv=None):
         totals = [0.0, 0.0, 0.0]
         for noisy, clean in pairs:
             irm.clean = clean.unsqueeze(0)
-            o = score(irm, [(noisy, clean)], None)
+            o = score(irm, [(noisy, clean)], None, with_noisy=False)
             totals = [a + b for a, b in zip(totals, (o["pesq"], o["stoi"], o["si_sdr"]))]
         p, s, d = (v / len(pairs) for v in totals)
         print(f"| {name} | ideal ratio mask (oracle) | {p:.2f} | {s:.3f} | {d:.2f} |")
