@@ -58,11 +58,14 @@ COMMON_KEYS = (
     "lstm_layers",
     "head_channels",
 )
-KIND_KEYS = {"wave": ("front_stride", "front_kernel"), "spectral": ("n_fft", "hop_length")}
+KIND_KEYS = {
+    "wave": ("front_stride", "front_kernel"),
+    "spectral": ("n_fft", "hop_length", "refine_channels"),
+}
 # Inference settings of a model folder and their defaults.
 INFERENCE_DEFAULTS = {"chunk_seconds": 10.0, "overlap_seconds": 0.5}
 # Keys that older runs and model folders may lack, and the value they mean.
-LATER_KEYS = {"sampler_final_gamma": 0.0}
+LATER_KEYS = {"sampler_final_gamma": 0.0, "refine_channels": 0}
 
 
 def network_keys(network):
@@ -70,8 +73,8 @@ def network_keys(network):
 
     Example
     -------
-    >>> network_keys("spectral")[-2:]
-    ('n_fft', 'hop_length')
+    >>> network_keys("spectral")[-3:]
+    ('n_fft', 'hop_length', 'refine_channels')
     """
     return (*COMMON_KEYS, *KIND_KEYS[network])
 
@@ -130,6 +133,7 @@ VALUE_CHECKS = {
     "emb_dim": _integer(1, 4096),
     "lstm_layers": _integer(0, 16),
     "head_channels": _integer(1, 4096),
+    "refine_channels": _integer(0, 1024),
     "chunk_seconds": _number(0.01, 3600.0),
     "overlap_seconds": _number(0.0, 60.0),
 }
@@ -252,6 +256,7 @@ _NETWORK_YAML = {
         n_fft: !ref <n_fft>
         hop_length: !ref <hop_length>
         min_scale: !ref <min_scale>
+        refine_channels: !ref <refine_channels>
 """,
 }
 

@@ -22,13 +22,15 @@ VALUES = {
 }
 
 
-def _spectral_model():
+def _spectral_model(refine_channels=0):
     torch.manual_seed(0)
     unet = SpectralUNet(
         out_channels=8, n_fft=64, hop_length=16, front_channels=8, channels=[8],
         strides=[2], emb_dim=8,
     )  # fmt: skip
-    head = MaskMixtureHead(8, num_components=2, n_fft=64, hop_length=16)
+    head = MaskMixtureHead(
+        8, num_components=2, n_fft=64, hop_length=16, refine_channels=refine_channels
+    )
     return DiffGMM(unet, head, NoiseSchedule(num_steps=4))
 
 
@@ -66,6 +68,30 @@ def test_spectral_model_folder_round_trip(tmp_path):
     noisy = torch.randn(1, 2000)
     expected = model.enhance(noisy, steps=2)
     assert torch.allclose(modules["diffgmm"].eval().enhance(noisy, steps=2), expected)
+
+
+def test_mask_refiner_round_trip_and_learns(tmp_path):
+    model = _spectral_model(refine_channels=4)
+    clean, noisy = torch.randn(2, 800), torch.randn(2, 800)
+    nll, mse = model.training_losses(clean, noisy)
+    (nll + mse).backward()
+    # The refiner starts as the identity (last layer zero), but is trained.
+    assert float(model.head.refine.out.weight.grad.abs().sum()) > 0.0
+    with torch.no_grad():
+        model.head.refine.out.weight.normal_(std=0.1)
+    model.eval()
+    values = {**VALUES, "refine_channels": 4}
+    folder = write_model_folder(str(tmp_path / "m"), values, model.state_dict())
+    _, modules = load_model_folder(folder)
+    assert modules["diffgmm"].head.refine is not None
+    x = torch.randn(1, 2000)
+    assert torch.allclose(modules["diffgmm"].eval().enhance(x), model.enhance(x), atol=1e-6)
+
+
+def test_a_folder_without_refine_channels_has_no_refiner(tmp_path):
+    path = tmp_path / "hyperparams.yaml"
+    path.write_text("".join(f"{key}: {value}\n" for key, value in VALUES.items()))
+    assert read_network_values(str(path))["refine_channels"] == 0
 
 
 def test_a_training_run_with_n_fft_is_read_as_spectral(tmp_path):
