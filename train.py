@@ -40,7 +40,7 @@ from diffgmm_sb.data import (
     speaker_weights,
     write_pairs_manifest,
 )
-from diffgmm_sb.recipe import with_run_options
+from diffgmm_sb.recipe import leave_process_group, with_run_options
 from diffgmm_sb.starter_corpus import prepare_starter_corpus
 
 logger = logging.getLogger(__name__)
@@ -135,3 +135,4 @@ if __name__ == "__main__":
     except (ManifestError, CheckpointError) as err:
         logger.error("%s", err)
         sys.exit(f"train.py: error: {err}")
+    leave_process_group()

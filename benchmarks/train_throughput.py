@@ -31,6 +31,7 @@ from speechbrain.utils.distributed import if_main_process
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from diffgmm_sb.brain import DiffGMMBrain  # noqa: E402
 from diffgmm_sb.data import dataio_prep  # noqa: E402
+from diffgmm_sb.recipe import leave_process_group  # noqa: E402
 
 WARMUP_BATCHES = 5
 
@@ -98,6 +99,7 @@ def main():
             f"audio_s/s={audio_per_batch * len(timed) / sum(timed):.1f} "
             f"epoch_wall={wall:.1f}s (incl. data loading)"
         )
+    leave_process_group()
 
 
 def _as_dict(overrides):

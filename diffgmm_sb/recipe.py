@@ -7,6 +7,8 @@
   mono 16-bit copies at the model's rate of audio that is not already so.
 * :func:`preparation_done`, :func:`write_manifest`, :func:`mark_prepared`:
   idempotent preparation into SpeechBrain JSON manifests.
+* :func:`leave_process_group`: every rank of a DDP run meets, then closes
+  its process group before the interpreter exits.
 * :func:`score_test_set`: the final scoring of a recipe's enhanced test set
   (and of its noisy input) with the full measures of
   :mod:`diffgmm_sb.evaluate` (speech) or SDR and SI-SDR (other audio).
@@ -23,6 +25,7 @@ import numpy as np
 import soundfile as sf
 import torch
 import torchaudio.functional as AF
+from speechbrain.utils.distributed import ddp_barrier, is_distributed_initialized
 from speechbrain.utils.logger import get_logger
 from speechbrain.utils.run_opts import RunOptions
 
@@ -54,6 +57,22 @@ def with_run_options(brain_hparams, hparams):
     """
     options = {k: hparams[k] for k in RunOptions().as_dict() if k in hparams}
     return {**options, **brain_hparams}
+
+
+def leave_process_group():
+    """Waits for every rank, then destroys the DDP process group (if any).
+
+    A rank that exits with its gloo group still open can close the sockets
+    under a peer that is still tearing down, and that peer aborts (SIGABRT)
+    after the work is done. Recipes call this last; without DDP it does nothing.
+
+    Example
+    -------
+    >>> leave_process_group()  # one process: nothing to leave
+    """
+    if is_distributed_initialized():
+        ddp_barrier()
+        torch.distributed.destroy_process_group()
 
 
 def read_mono(path, channel=None):

@@ -38,9 +38,19 @@ def epochs(log):
 
 
 def errors(stderr):
-    """The tracebacks of a failed run (from every rank), else its last lines."""
+    """The tracebacks and native aborts of a failed run (every rank), else its end.
+
+    A rank that dies in C++ (gloo, ``std::terminate``) leaves no Python
+    traceback, only ``terminate called ...``/``what(): ...`` lines: keep those.
+    """
     blocks = re.findall(r"Traceback.*?\n\S.*?\n", stderr, flags=re.S)
-    return "\n".join(blocks)[-4000:] or stderr[-3000:]
+    native = re.findall(
+        r"^.*(?:terminate called|what\(\)|Fatal Python error|exitcode|error_file).*$",
+        stderr,
+        flags=re.M,
+    )
+    found = "\n".join(blocks)[-4000:] + "\n".join(native)[-2000:]
+    return found or stderr[-3000:]
 
 
 def recipe_command(tmp_path, *extra, launcher=(), data=None):

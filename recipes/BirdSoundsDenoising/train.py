@@ -34,7 +34,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import run_on_main
 
 from diffgmm_sb.data import dataio_prep
-from diffgmm_sb.recipe import score_test_set, with_run_options
+from diffgmm_sb.recipe import leave_process_group, score_test_set, with_run_options
 
 if __name__ == "__main__":
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
@@ -101,3 +101,4 @@ if __name__ == "__main__":
             "measures": "sdr",
         },
     )
+    leave_process_group()

@@ -22,6 +22,7 @@ from tiny_model import tiny_model  # noqa: E402
 
 from diffgmm_sb.brain import DiffGMMBrain, unwrap  # noqa: E402
 from diffgmm_sb.checkpoints import AtomicCheckpointer  # noqa: E402
+from diffgmm_sb.recipe import leave_process_group  # noqa: E402
 
 NAN_ITEM = 2  # DistributedSampler without shuffling: rank 0 gets items 0, 2, 4, 6
 
@@ -70,6 +71,7 @@ def main(out):
             },
             f,
         )
+    leave_process_group()
 
 
 if __name__ == "__main__":
