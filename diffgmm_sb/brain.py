@@ -9,7 +9,10 @@
   learning rate annealed after each epoch, and TEST writes the enhanced wavs
   and a per-utterance score file. Other material than speech can choose its
   measures (``metrics``, e.g. ``[sdr, si_sdr]`` for bird song) and the one
-  that selects the checkpoint (``checkpoint_metric``).
+  that selects the checkpoint (``checkpoint_metric``). With
+  ``avg_checkpoints`` = N > 1 the N best checkpoints are kept and TEST uses
+  the average of their weights (SpeechBrain's ``average_checkpoints``, as
+  its ASR recipes do).
 * A batch whose loss or gradients are not finite (NaN/Inf, e.g. from mixed
   precision) never reaches the weights: the optimizer step is skipped on
   every process, SpeechBrain's guard counts it against
@@ -59,7 +62,8 @@ class DiffGMMBrain(sb.Brain):
     ``sampler_final_gamma`` (default 0), ``metrics`` (names of ``METRICS``
     scored outside TRAIN, default ``DEFAULT_METRICS``) and
     ``checkpoint_metric`` (the one whose best validation value keeps a
-    checkpoint, default ``pesq``).
+    checkpoint, default ``pesq``) and ``avg_checkpoints`` (how many of the best
+    checkpoints are kept and averaged for evaluation, default 1: the best).
 
     Set ``test_name`` before ``evaluate`` to keep the outputs of several test
     sets apart: enhanced wavs go to ``<enhanced_folder>/<test_name>/`` and
@@ -220,6 +224,26 @@ class DiffGMMBrain(sb.Brain):
                 stats[f"noisy_{name}"] = _nanmean(tracker.scores)
         return stats
 
+    def _avg_checkpoints(self):
+        return int(getattr(self.hparams, "avg_checkpoints", 1))
+
+    def on_evaluate_start(self, max_key=None, min_key=None):
+        """Loads the best checkpoint, or the average of the ``avg_checkpoints`` best."""
+        super().on_evaluate_start(max_key=max_key, min_key=min_key)
+        if self._avg_checkpoints() < 2 or self.checkpointer is None:
+            return
+        found = self.checkpointer.find_checkpoints(
+            max_key=max_key, min_key=min_key, max_num_checkpoints=self._avg_checkpoints()
+        )
+        if len(found) > 1:
+            state = sb.utils.checkpoints.average_checkpoints(found, "diffgmm")
+            unwrap(self.modules.diffgmm).load_state_dict(state)
+            logger.info(
+                "Evaluating the average of %d checkpoints (epochs %s)",
+                len(found),
+                ", ".join(str(c.meta.get("epoch")) for c in found),
+            )
+
     def on_stage_end(self, stage, stage_loss, epoch=None):
         """Logs, anneals the learning rate, checkpoints, writes test scores."""
         stats = self._summary(stage, stage_loss)
@@ -237,7 +261,9 @@ class DiffGMMBrain(sb.Brain):
             )
             key = getattr(self.hparams, "checkpoint_metric", "pesq")
             self.checkpointer.save_and_keep_only(
-                meta={key: stats[key], "epoch": epoch}, max_keys=[key]
+                meta={key: stats[key], "epoch": epoch},
+                max_keys=[key],
+                num_to_keep=self._avg_checkpoints(),
             )
         else:
             self.hparams.train_logger.log_stats(

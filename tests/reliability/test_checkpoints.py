@@ -3,6 +3,7 @@
 A child process saves a checkpoint, then starts a second save whose last
 file is written slowly; the test SIGKILLs it in the middle of that save.
 The first checkpoint must be intact and the only one recovery sees.
+Evaluation loads the best checkpoint, or the average of the N best.
 """
 
 import os
@@ -12,9 +13,12 @@ import sys
 import textwrap
 import time
 
+import pytest
 import torch
 from recipe import ROOT
+from tiny_model import tiny_model
 
+from diffgmm_sb.brain import DiffGMMBrain
 from diffgmm_sb.checkpoints import PART_PREFIX, AtomicCheckpointer
 
 CHILD = textwrap.dedent(
@@ -98,3 +102,27 @@ def test_half_deleted_checkpoints_are_skipped_then_removed(tmp_path, caplog):
     folders = sorted(p for p in tmp_path.iterdir() if p.name.startswith("CKPT+"))
     assert [sorted(os.listdir(p)) for p in folders] == [["CKPT.yaml", "model.ckpt"]] * 2
     assert sorted(c.meta["loss"] for c in checkpointer.list_checkpoints()) == [0.5, 0.9]
+
+
+@pytest.mark.parametrize("avg", [1, 2])
+def test_evaluation_loads_the_best_checkpoint_or_the_average_of_the_best(tmp_path, avg):
+    """Validation PESQ 1.2, 1.5, 1.4: the best is the second, the two best 2 and 3."""
+    sources = [tiny_model(seed=s).state_dict() for s in (0, 1, 2)]
+    model = tiny_model(seed=3)
+    brain = DiffGMMBrain(
+        modules={"diffgmm": model},
+        hparams={"avg_checkpoints": avg},
+        run_opts={"device": "cpu"},
+        checkpointer=AtomicCheckpointer(tmp_path, {"diffgmm": model}),
+    )
+    for epoch, (pesq, state) in enumerate(zip((1.2, 1.5, 1.4), sources), start=1):
+        model.load_state_dict(state)
+        brain.checkpointer.save_and_keep_only(
+            meta={"pesq": pesq, "epoch": epoch}, max_keys=["pesq"], num_to_keep=avg
+        )
+    model.load_state_dict(tiny_model(seed=4).state_dict())
+    brain.on_evaluate_start(max_key="pesq")
+    best = sources[1:3] if avg == 2 else sources[1:2]
+    for key, value in model.state_dict().items():
+        expected = sum(state[key] for state in best) / len(best)
+        assert torch.allclose(value, expected, atol=1e-6)
