@@ -28,6 +28,7 @@ import sys
 import torch
 import yaml
 from hyperpyyaml import load_hyperpyyaml
+from speechbrain.utils.checkpoints import average_checkpoints
 from speechbrain.utils.fetching import FetchConfig, fetch
 
 from diffgmm_sb.checkpoints import (
@@ -352,8 +353,11 @@ def write_model_folder(out_folder, values, state_dict):
     return out_folder
 
 
-def export_pretrained(run_folder, out_folder, max_key="pesq", half=False):
+def export_pretrained(run_folder, out_folder, max_key="pesq", half=False, average=None):
     """Writes ``hyperparams.yaml`` + ``diffgmm.ckpt`` of a run's best checkpoint.
+
+    With ``average`` = N > 1 the weights are the average of the N best
+    checkpoints, as ``DiffGMMBrain`` tested them under ``avg_checkpoints``.
 
     Arguments
     ---------
@@ -366,22 +370,33 @@ def export_pretrained(run_folder, out_folder, max_key="pesq", half=False):
     half : bool
         Store floating-point weights as float16 (half the file size; loading
         converts them back to the network's float32).
+    average : int, optional
+        How many of the best checkpoints to average; default: the run's
+        ``avg_checkpoints`` (1, the best one, when it has none).
 
     Returns
     -------
     str
         ``out_folder``.
     """
-    values = read_network_values(os.path.join(run_folder, "hyperparams.yaml"))
+    run_hparams = os.path.join(run_folder, "hyperparams.yaml")
+    values = read_network_values(run_hparams)
+    if average is None:
+        average = _load_plain(run_hparams).get("avg_checkpoints") or 1
     save = os.path.join(run_folder, "save")
-    checkpoint = None
+    found = []
     if os.path.isdir(save):
-        checkpoint = AtomicCheckpointer(save).find_checkpoint(max_key=max_key)
-    if checkpoint is None:
+        found = AtomicCheckpointer(save).find_checkpoints(
+            max_key=max_key, max_num_checkpoints=int(average)
+        )
+    if not found:
         raise ModelFolderError(f"{save}: no complete checkpoint with a {max_key} score")
-    if "diffgmm" not in checkpoint.paramfiles:
-        raise ModelFolderError(f"{checkpoint.path}: no diffgmm.ckpt")
-    weights = load_state_dict_file(str(checkpoint.paramfiles["diffgmm"]))
+    for checkpoint in found:
+        if "diffgmm" not in checkpoint.paramfiles:
+            raise ModelFolderError(f"{checkpoint.path}: no diffgmm.ckpt")
+    weights = average_checkpoints(
+        found, "diffgmm", parameter_loader=lambda path, **_: load_state_dict_file(str(path))
+    )
     if half:
         weights = {
             key: value.half() if value.is_floating_point() else value
@@ -479,9 +494,19 @@ def main(argv=None):
     parser.add_argument("run_folder")
     parser.add_argument("out_folder")
     parser.add_argument("--half", action="store_true", help="store float16 weights")
+    parser.add_argument(
+        "--average",
+        type=int,
+        default=None,
+        help="average the N best checkpoints (default: the run's avg_checkpoints, else 1)",
+    )
     args = parser.parse_args(argv)
     try:
-        print(export_pretrained(args.run_folder, args.out_folder, half=args.half))
+        print(
+            export_pretrained(
+                args.run_folder, args.out_folder, half=args.half, average=args.average
+            )
+        )
     except (ValueError, OSError) as err:
         print(f"diffgmm_sb.export: {err}", file=sys.stderr)
         return 2

@@ -15,11 +15,13 @@ import time
 
 import pytest
 import torch
+import yaml
 from recipe import ROOT
-from tiny_model import tiny_model
+from tiny_model import VALUES, tiny_model
 
 from diffgmm_sb.brain import DiffGMMBrain
 from diffgmm_sb.checkpoints import PART_PREFIX, AtomicCheckpointer
+from diffgmm_sb.export import export_pretrained
 
 CHILD = textwrap.dedent(
     """
@@ -124,5 +126,28 @@ def test_evaluation_loads_the_best_checkpoint_or_the_average_of_the_best(tmp_pat
     brain.on_evaluate_start(max_key="pesq")
     best = sources[1:3] if avg == 2 else sources[1:2]
     for key, value in model.state_dict().items():
+        expected = sum(state[key] for state in best) / len(best)
+        assert torch.allclose(value, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("avg", [1, 2])
+def test_export_writes_the_weights_that_evaluation_used(tmp_path, avg):
+    """A run with ``avg_checkpoints`` exports the same average (or the best)."""
+    sources = [tiny_model(seed=s).state_dict() for s in (0, 1, 2)]
+    run = tmp_path / "run"
+    model = tiny_model(seed=3)
+    checkpointer = AtomicCheckpointer(run / "save", {"diffgmm": model})
+    for epoch, (pesq, state) in enumerate(zip((1.2, 1.5, 1.4), sources), start=1):
+        model.load_state_dict(state)
+        checkpointer.save_and_keep_only(
+            meta={"pesq": pesq, "epoch": epoch}, max_keys=["pesq"], num_to_keep=avg
+        )
+    (run / "hyperparams.yaml").write_text(
+        yaml.safe_dump({**VALUES, "avg_checkpoints": avg})
+    )
+    folder = export_pretrained(str(run), str(tmp_path / "model"))
+    exported = torch.load(os.path.join(folder, "diffgmm.ckpt"), weights_only=True)
+    best = sources[1:3] if avg == 2 else sources[1:2]
+    for key, value in exported.items():
         expected = sum(state[key] for state in best) / len(best)
         assert torch.allclose(value, expected, atol=1e-6)
