@@ -34,7 +34,7 @@ from speechbrain.utils.metric_stats import MetricStats
 
 from diffgmm_sb import metrics
 from diffgmm_sb.audio import write_wav
-from diffgmm_sb.checkpoints import load_state_dict_file
+from diffgmm_sb.checkpoints import average_weights
 from diffgmm_sb.losses import multi_resolution_stft_loss
 from diffgmm_sb.mixture import mixture_nll, noise_prediction_loss
 
@@ -237,12 +237,7 @@ class DiffGMMBrain(sb.Brain):
             max_key=max_key, min_key=min_key, max_num_checkpoints=self._avg_checkpoints()
         )
         if len(found) > 1:
-            state = sb.utils.checkpoints.average_checkpoints(
-                found,
-                "diffgmm",
-                parameter_loader=lambda p, **_: load_state_dict_file(str(p)),
-            )
-            unwrap(self.modules.diffgmm).load_state_dict(state)
+            unwrap(self.modules.diffgmm).load_state_dict(average_weights(found))
             logger.info(
                 "Evaluating the average of %d checkpoints (epochs %s)",
                 len(found),

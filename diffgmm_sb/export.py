@@ -28,12 +28,12 @@ import sys
 import torch
 import yaml
 from hyperpyyaml import load_hyperpyyaml
-from speechbrain.utils.checkpoints import average_checkpoints
 from speechbrain.utils.fetching import FetchConfig, fetch
 
 from diffgmm_sb.checkpoints import (
     AtomicCheckpointer,
     CheckpointError,
+    average_weights,
     load_state_dict_file,
 )
 from diffgmm_sb.diffusion import SAMPLER_MODES
@@ -394,9 +394,7 @@ def export_pretrained(run_folder, out_folder, max_key="pesq", half=False, averag
     for checkpoint in found:
         if "diffgmm" not in checkpoint.paramfiles:
             raise ModelFolderError(f"{checkpoint.path}: no diffgmm.ckpt")
-    weights = average_checkpoints(
-        found, "diffgmm", parameter_loader=lambda path, **_: load_state_dict_file(str(path))
-    )
+    weights = average_weights(found)
     if half:
         weights = {
             key: value.half() if value.is_floating_point() else value

@@ -176,6 +176,8 @@ NOISE_FILES = (
     ),
     ("asterisk-moh-opsound-wav", "usr/share/asterisk/moh/*.wav", "music", "CC-BY-SA-3.0"),
 )
+NOISE_PACKAGES = tuple(dict.fromkeys(pk for pk, *_ in NOISE_FILES))
+ZERO_AD_PACKAGE = "0ad-data"
 ZERO_AD_ZIP = "usr/share/games/0ad/mods/public/public.zip"
 ZERO_AD_CATEGORIES = (  # (prefix of the file name under audio/ambient/, category)
     ("amb_farm", "farm"),
@@ -357,14 +359,9 @@ def _zero_ad_category(name):
     return None
 
 
-def _noise_packages():
-    """The packages of recorded noise, in the order their files are read."""
-    return [*dict.fromkeys(pk for pk, *_ in NOISE_FILES), "0ad-data"]
-
-
 def _unpack_noise_package(deb, package, raw):
     """Extracts from ``deb`` into ``raw`` the files of ``package`` the corpus reads."""
-    if package == "0ad-data":
+    if package == ZERO_AD_PACKAGE:
         extract_members(deb, [ZERO_AD_ZIP], raw)
     else:
         extract_members(deb, [pat for pk, pat, _, _ in NOISE_FILES if pk == package], raw)
@@ -377,7 +374,8 @@ def _unpack_noise_in_background(pool, cache_folder):
     """
     raw = os.path.join(cache_folder, "raw")
     debs = os.path.join(cache_folder, "debs")
-    fetched = [(fetch_package(pk, debs), pk) for pk in _noise_packages()]
+    packages = (*NOISE_PACKAGES, ZERO_AD_PACKAGE)
+    fetched = [(fetch_package(pk, debs), pk) for pk in packages]
     return [pool.submit(_unpack_noise_package, deb, pk, raw) for deb, pk in fetched]
 
 
@@ -387,7 +385,7 @@ def _recorded_noise(cache_folder):
     The packages must have been unpacked (``_unpack_noise_in_background``).
     """
     raw = os.path.join(cache_folder, "raw")
-    for package in _noise_packages()[:-1]:
+    for package in NOISE_PACKAGES:
         entries = [e for e in NOISE_FILES if e[0] == package]
         for _, pattern, category, licence in entries:
             for path in sorted(glob.glob(os.path.join(raw, pattern))):
@@ -413,7 +411,13 @@ def _recorded_noise(cache_folder):
             with archive.open(info) as src, open(tmp, "wb") as dst:
                 dst.write(src.read())
             wav = decode(tmp, SAMPLE_RATE)
-            yield os.path.basename(name), wav, category, f"0ad-data:{name}", "CC-BY-SA-3.0"
+            yield (
+                os.path.basename(name),
+                wav,
+                category,
+                f"{ZERO_AD_PACKAGE}:{name}",
+                "CC-BY-SA-3.0",
+            )
     os.remove(zip_path)  # 3 GB of game data, of which 30 MB were needed
 
 

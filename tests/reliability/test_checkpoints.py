@@ -106,10 +106,30 @@ def test_half_deleted_checkpoints_are_skipped_then_removed(tmp_path, caplog):
     assert sorted(c.meta["loss"] for c in checkpointer.list_checkpoints()) == [0.5, 0.9]
 
 
+PESQ = (1.2, 1.5, 1.4)  # validation scores of three epochs: the best 2nd, then 3rd
+
+
+def _save_three_epochs(checkpointer, model, avg):
+    """Saves three random tiny models as epochs scored ``PESQ``; returns their weights."""
+    sources = [tiny_model(seed=s).state_dict() for s in (0, 1, 2)]
+    for epoch, (pesq, state) in enumerate(zip(PESQ, sources), start=1):
+        model.load_state_dict(state)
+        checkpointer.save_and_keep_only(
+            meta={"pesq": pesq, "epoch": epoch}, max_keys=["pesq"], num_to_keep=avg
+        )
+    return sources
+
+
+def _assert_mean_of_best(weights, sources, avg):
+    """``weights`` is the best epoch's (avg 1) or the mean of the two best (avg 2)."""
+    best = sources[1:3] if avg == 2 else sources[1:2]
+    for key, value in weights.items():
+        expected = sum(state[key] for state in best) / len(best)
+        assert torch.allclose(value, expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("avg", [1, 2])
 def test_evaluation_loads_the_best_checkpoint_or_the_average_of_the_best(tmp_path, avg):
-    """Validation PESQ 1.2, 1.5, 1.4: the best is the second, the two best 2 and 3."""
-    sources = [tiny_model(seed=s).state_dict() for s in (0, 1, 2)]
     model = tiny_model(seed=3)
     brain = DiffGMMBrain(
         modules={"diffgmm": model},
@@ -117,37 +137,22 @@ def test_evaluation_loads_the_best_checkpoint_or_the_average_of_the_best(tmp_pat
         run_opts={"device": "cpu"},
         checkpointer=AtomicCheckpointer(tmp_path, {"diffgmm": model}),
     )
-    for epoch, (pesq, state) in enumerate(zip((1.2, 1.5, 1.4), sources), start=1):
-        model.load_state_dict(state)
-        brain.checkpointer.save_and_keep_only(
-            meta={"pesq": pesq, "epoch": epoch}, max_keys=["pesq"], num_to_keep=avg
-        )
+    sources = _save_three_epochs(brain.checkpointer, model, avg)
     model.load_state_dict(tiny_model(seed=4).state_dict())
     brain.on_evaluate_start(max_key="pesq")
-    best = sources[1:3] if avg == 2 else sources[1:2]
-    for key, value in model.state_dict().items():
-        expected = sum(state[key] for state in best) / len(best)
-        assert torch.allclose(value, expected, atol=1e-6)
+    _assert_mean_of_best(model.state_dict(), sources, avg)
 
 
 @pytest.mark.parametrize("avg", [1, 2])
 def test_export_writes_the_weights_that_evaluation_used(tmp_path, avg):
     """A run with ``avg_checkpoints`` exports the same average (or the best)."""
-    sources = [tiny_model(seed=s).state_dict() for s in (0, 1, 2)]
     run = tmp_path / "run"
     model = tiny_model(seed=3)
     checkpointer = AtomicCheckpointer(run / "save", {"diffgmm": model})
-    for epoch, (pesq, state) in enumerate(zip((1.2, 1.5, 1.4), sources), start=1):
-        model.load_state_dict(state)
-        checkpointer.save_and_keep_only(
-            meta={"pesq": pesq, "epoch": epoch}, max_keys=["pesq"], num_to_keep=avg
-        )
+    sources = _save_three_epochs(checkpointer, model, avg)
     (run / "hyperparams.yaml").write_text(
         yaml.safe_dump({**VALUES, "avg_checkpoints": avg})
     )
     folder = export_pretrained(str(run), str(tmp_path / "model"))
     exported = torch.load(os.path.join(folder, "diffgmm.ckpt"), weights_only=True)
-    best = sources[1:3] if avg == 2 else sources[1:2]
-    for key, value in exported.items():
-        expected = sum(state[key] for state in best) / len(best)
-        assert torch.allclose(value, expected, atol=1e-6)
+    _assert_mean_of_best(exported, sources, avg)
