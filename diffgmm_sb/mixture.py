@@ -117,7 +117,8 @@ class MixtureHead(nn.Module):
         interface of ``DiffGMM`` and not used: the means come from the
         features alone.
         """
-        logits, means, raw_scales = self.proj(features).chunk(3, dim=1)
+        # float32 also under mixed precision (see MaskMixtureHead.forward).
+        logits, means, raw_scales = self.proj(features).float().chunk(3, dim=1)
         scales = self.min_scale + F.softplus(raw_scales)
         return GaussianMixture(logits, means, torch.log(scales))
 

@@ -277,7 +277,9 @@ class MaskMixtureHead(nn.Module):
         """The mixture over the residual, ``[batch, K, time]`` tensors."""
         k, length = self.num_components, state.shape[-1]
         spec = self.spectrogram(state)  # [batch, bins, frames]
-        out = self.proj(features[..., : spec.shape[-1]])
+        # The mixture's parameters in float32 also under mixed precision: a
+        # bfloat16 mask or scale is too coarse for the likelihood of the residual.
+        out = self.proj(features[..., : spec.shape[-1]]).float()
         bins = self.spectrogram.bins
         snr = log_posterior_snr(spec.abs().pow(2)).unsqueeze(1)  # [batch, 1, bins, frames]
         prior = self.snr_weight * (snr - self.snr_offset)

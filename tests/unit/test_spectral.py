@@ -99,3 +99,19 @@ def test_a_training_run_with_n_fft_is_read_as_spectral(tmp_path):
     path = tmp_path / "hyperparams.yaml"
     path.write_text("".join(f"{key}: {value}\n" for key, value in run.items()))
     assert read_network_values(str(path))["network"] == "spectral"
+
+
+def test_mixture_parameters_stay_float32_under_bfloat16_autocast():
+    """SpeechBrain's --precision=bf16: the likelihood must not see bfloat16 masks or scales."""
+    torch.manual_seed(0)
+    head = MaskMixtureHead(8, num_components=2, n_fft=64, hop_length=16)
+    features, state = torch.randn(2, 8, 11), torch.randn(2, 160)
+    residual = 0.3 * torch.randn(2, 160)
+    reference = head(features, state).log_prob(residual)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixture = head(features, state)
+        log_prob = mixture.log_prob(residual)
+    assert {mixture.logits.dtype, mixture.means.dtype, mixture.log_scales.dtype} == {
+        torch.float32
+    }
+    torch.testing.assert_close(log_prob, reference, atol=0.1, rtol=0.02)
