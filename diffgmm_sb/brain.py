@@ -35,7 +35,7 @@ from speechbrain.utils.metric_stats import MetricStats
 from diffgmm_sb import metrics
 from diffgmm_sb.audio import write_wav
 from diffgmm_sb.checkpoints import average_weights
-from diffgmm_sb.losses import multi_resolution_stft_loss
+from diffgmm_sb.losses import loudness_loss, multi_resolution_stft_loss
 from diffgmm_sb.mixture import mixture_nll, noise_prediction_loss
 
 METRICS = {
@@ -149,6 +149,11 @@ class DiffGMMBrain(sb.Brain):
             estimate = (x_t - mixture.mean()) * mask
             stft = multi_resolution_stft_loss(estimate, clean)
             loss = loss + self.hparams.stft_weight * stft
+        loudness_weight = getattr(self.hparams, "loudness_weight", 0.0)
+        if loudness_weight > 0:
+            clean = x_t - residual
+            estimate = (x_t - mixture.mean()) * mask
+            loss = loss + loudness_weight * loudness_loss(estimate, clean)
         if torch.isfinite(loss):  # skipped batches stay out of the averages
             self.loss_terms["nll"] += nll.detach()
             self.loss_terms["mse"] += mse.detach()
