@@ -60,8 +60,9 @@ class DiffGMMBrain(sb.Brain):
     hparams used: ``nll_weight``, ``mse_weight``, ``stft_weight``, ``sampler_steps``,
     ``sampler_mode``, ``lr_annealing``, ``train_logger``, ``epoch_counter``,
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
-    ``sampler_final_gamma`` (default 0), ``metrics`` (names of ``METRICS``
-    scored outside TRAIN, default ``DEFAULT_METRICS``) and
+    ``sampler_final_gamma`` (default 0), ``loudness_weight`` (default 0),
+    ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
+    ``DEFAULT_METRICS``) and
     ``checkpoint_metric`` (the one whose best validation value keeps a
     checkpoint, default ``pesq``) and ``avg_checkpoints`` (how many of the best
     checkpoints are kept and averaged for evaluation, default 1: the best).
@@ -142,25 +143,30 @@ class DiffGMMBrain(sb.Brain):
         nll = mixture_nll(mixture, residual, mask)
         mse = noise_prediction_loss(mixture, residual, mask)
         loss = self.hparams.nll_weight * nll + self.hparams.mse_weight * mse
-        stft = torch.zeros((), device=loss.device)
-        if self.hparams.stft_weight > 0:
+        stft = loudness = torch.zeros((), device=loss.device)
+        stft_weight, loudness_weight = self._spectral_weights()
+        if stft_weight > 0 or loudness_weight > 0:
             # One-step clean estimate s_hat = x_t - r_hat against s = x_t - r_t.
             clean = x_t - residual
             estimate = (x_t - mixture.mean()) * mask
-            stft = multi_resolution_stft_loss(estimate, clean)
-            loss = loss + self.hparams.stft_weight * stft
-        loudness_weight = getattr(self.hparams, "loudness_weight", 0.0)
-        if loudness_weight > 0:
-            clean = x_t - residual
-            estimate = (x_t - mixture.mean()) * mask
-            loss = loss + loudness_weight * loudness_loss(estimate, clean)
+            if stft_weight > 0:
+                stft = multi_resolution_stft_loss(estimate, clean)
+                loss = loss + stft_weight * stft
+            if loudness_weight > 0:
+                loudness = loudness_loss(estimate, clean)
+                loss = loss + loudness_weight * loudness
         if torch.isfinite(loss):  # skipped batches stay out of the averages
             self.loss_terms["nll"] += nll.detach()
             self.loss_terms["mse"] += mse.detach()
             self.loss_terms["stft"] += stft.detach()
+            self.loss_terms["loudness"] += loudness.detach()
             self.loss_terms["batches"] += 1
         self._score(batch, enhanced, stage)
         return loss
+
+    def _spectral_weights(self):
+        """``stft_weight`` and ``loudness_weight`` (optional, default 0)."""
+        return self.hparams.stft_weight, getattr(self.hparams, "loudness_weight", 0.0)
 
     def _score(self, batch, enhanced, stage):
         """Outside TRAIN: scores ``enhanced`` (and the noisy input); TEST writes it."""
@@ -199,7 +205,13 @@ class DiffGMMBrain(sb.Brain):
 
     def on_stage_start(self, stage, epoch=None):
         """Fresh metric trackers for the stage."""
-        self.loss_terms = {"nll": 0.0, "mse": 0.0, "stft": 0.0, "batches": 0}
+        self.loss_terms = {
+            "nll": 0.0,
+            "mse": 0.0,
+            "stft": 0.0,
+            "loudness": 0.0,
+            "batches": 0,
+        }
         if stage != sb.Stage.TRAIN:
             self.enhanced_metrics = self._trackers()
             if stage == sb.Stage.VALID and hasattr(self, "_valid_noisy"):
@@ -217,8 +229,9 @@ class DiffGMMBrain(sb.Brain):
             "nll": float(self.loss_terms["nll"]) / steps,
             "mse": float(self.loss_terms["mse"]) / steps,
         }
-        if self.hparams.stft_weight > 0:
-            means["stft"] = float(self.loss_terms["stft"]) / steps
+        for name, weight in zip(("stft", "loudness"), self._spectral_weights()):
+            if weight > 0:
+                means[name] = float(self.loss_terms[name]) / steps
         return means
 
     def _summary(self, stage, stage_loss):

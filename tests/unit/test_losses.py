@@ -2,8 +2,13 @@
 
 import math
 
+import pytest
+import speechbrain as sb
 import torch
+from speechbrain.dataio.batch import PaddedBatch
+from tiny_model import tiny_model
 
+from diffgmm_sb.brain import DiffGMMBrain
 from diffgmm_sb.losses import loudness_loss, multi_resolution_stft_loss
 
 
@@ -32,3 +37,41 @@ def test_loudness_loss_has_finite_gradients_on_digital_silence():
     loss.backward()
     assert torch.isfinite(loss)
     assert torch.isfinite(estimate.grad).all()
+
+
+def test_brain_adds_the_weighted_loudness_term_and_logs_it():
+    torch.manual_seed(0)
+    clean = 0.1 * torch.randn(2, 1600)
+    batch = PaddedBatch(
+        [
+            {
+                "id": f"u{i}",
+                "noisy_sig": clean[i] + 0.05 * torch.randn(1600),
+                "clean_sig": clean[i],
+            }
+            for i in range(2)
+        ]
+    )
+    losses, logged = {}, {}
+    for weight in (0.0, 2.0):
+        brain = DiffGMMBrain(
+            modules={"diffgmm": tiny_model()},
+            hparams={
+                "nll_weight": 0.1,
+                "mse_weight": 1.0,
+                "stft_weight": 1.0,
+                "loudness_weight": weight,
+            },
+            run_opts={"device": "cpu"},
+        )
+        torch.manual_seed(1)  # the same diffusion step and weights in both runs
+        brain.modules.diffgmm.load_state_dict(tiny_model().state_dict())
+        brain.on_stage_start(sb.Stage.TRAIN, epoch=1)
+        predictions = brain.compute_forward(batch, sb.Stage.TRAIN)
+        losses[weight] = brain.compute_objectives(predictions, batch, sb.Stage.TRAIN)
+        logged[weight] = brain._loss_term_means()
+        mixture, x_t, residual, mask, _ = predictions
+        expected = loudness_loss((x_t - mixture.mean()) * mask, x_t - residual)
+    assert "loudness" not in logged[0.0]
+    assert logged[2.0]["loudness"] == pytest.approx(float(expected), rel=1e-5)
+    assert float(losses[2.0] - losses[0.0]) == pytest.approx(2 * float(expected), rel=1e-4)
