@@ -18,6 +18,8 @@ import csv
 import json
 import sys
 
+DECIMALS = {"stoi": 3}  # decimals of the table's cells; other measures: 2
+
 
 def by_category(rows, manifest, key="noise_category"):
     """``{category: [row, ...]}`` for the score rows, grouped by a manifest field.
@@ -35,9 +37,6 @@ def by_category(rows, manifest, key="noise_category"):
             raise SystemExit(f"utterance {row['id']} of the scores is not in the manifest")
         groups[manifest[row["id"]].get(key, "?")].append(row)
     return groups
-
-
-DECIMALS = {"stoi": 3}  # other measures: 2
 
 
 def _mean(rows, column):

@@ -14,6 +14,8 @@ Authors
  * diffgmm-sb developers 2026
 """
 
+import functools
+
 import torch
 from torchaudio.functional import melscale_fbanks
 
@@ -30,9 +32,14 @@ def _magnitude(wav, n_fft, hop):
     return spec.abs()
 
 
-def _compress(magnitude, eps=1e-4):
+def _power_law(power, exponent, eps=1e-4):
+    """``(P + eps)^exponent``: a compressed power with a bounded gradient at 0."""
+    return (power + eps).pow(exponent)
+
+
+def _compress(magnitude):
     """``(|X|^2 + eps)^(c/2)``: ``|X|^c`` with a bounded gradient at 0."""
-    return (magnitude.pow(2) + eps).pow(COMPRESSION / 2)
+    return _power_law(magnitude.pow(2), COMPRESSION / 2)
 
 
 def multi_resolution_stft_loss(estimate, target, resolutions=DEFAULT_RESOLUTIONS):
@@ -66,10 +73,16 @@ def multi_resolution_stft_loss(estimate, target, resolutions=DEFAULT_RESOLUTIONS
     return total / len(resolutions)
 
 
-def _band_power(wav, n_fft, hop, bands, sample_rate):
-    fbank = melscale_fbanks(
+@functools.lru_cache(maxsize=8)
+def _mel_filterbank(n_fft, bands, sample_rate):
+    """``[bins, bands]`` area-normalised mel filters, built once per configuration."""
+    return melscale_fbanks(
         n_fft // 2 + 1, 0.0, sample_rate / 2, bands, sample_rate, norm="slaney"
-    ).to(device=wav.device, dtype=wav.dtype)  # [bins, bands]
+    )
+
+
+def _band_power(wav, n_fft, hop, bands, sample_rate):
+    fbank = _mel_filterbank(n_fft, bands, sample_rate).to(wav.device, wav.dtype)
     power = _magnitude(wav, n_fft, hop).pow(2)  # [batch, bins, frames]
     return torch.einsum("bfm,fk->bkm", power, fbank)
 
@@ -106,9 +119,8 @@ def loudness_loss(estimate, target, sample_rate=16000, n_fft=512, hop=128, bands
     """
     est = _band_power(estimate, n_fft, hop, bands, sample_rate)
     ref = _band_power(target, n_fft, hop, bands, sample_rate)
-    eps = 1e-4
     return (
-        ((ref + eps).pow(LOUDNESS_EXPONENT) - (est + eps).pow(LOUDNESS_EXPONENT))
+        (_power_law(ref, LOUDNESS_EXPONENT) - _power_law(est, LOUDNESS_EXPONENT))
         .abs()
         .mean()
     )
