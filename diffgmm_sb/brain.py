@@ -61,6 +61,7 @@ class DiffGMMBrain(sb.Brain):
     ``sampler_mode``, ``lr_annealing``, ``train_logger``, ``epoch_counter``,
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
     ``sampler_final_gamma`` (default 0), ``loudness_weight`` (default 0),
+    ``stft_excess_weight`` (default 1, see ``multi_resolution_stft_loss``),
     ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
     ``DEFAULT_METRICS``) and
     ``checkpoint_metric`` (the one whose best validation value keeps a
@@ -150,7 +151,8 @@ class DiffGMMBrain(sb.Brain):
             clean = x_t - residual
             estimate = (x_t - mixture.mean()) * mask
             if stft_weight > 0:
-                stft = multi_resolution_stft_loss(estimate, clean)
+                excess = getattr(self.hparams, "stft_excess_weight", 1.0)
+                stft = multi_resolution_stft_loss(estimate, clean, excess_weight=excess)
                 loss = loss + stft_weight * stft
             if loudness_weight > 0:
                 loudness = loudness_loss(estimate, clean)

@@ -61,12 +61,23 @@ COMMON_KEYS = (
 )
 KIND_KEYS = {
     "wave": ("front_stride", "front_kernel"),
-    "spectral": ("n_fft", "hop_length", "refine_channels"),
+    "spectral": (
+        "n_fft",
+        "hop_length",
+        "refine_channels",
+        "snr_smooth_frames",
+        "eval_snr_smooth_frames",
+    ),
 }
 # Inference settings of a model folder and their defaults.
 INFERENCE_DEFAULTS = {"chunk_seconds": 10.0, "overlap_seconds": 0.5}
 # Keys that older runs and model folders may lack, and the value they mean.
-LATER_KEYS = {"sampler_final_gamma": 0.0, "refine_channels": 0}
+LATER_KEYS = {
+    "sampler_final_gamma": 0.0,
+    "refine_channels": 0,
+    "snr_smooth_frames": 1,
+    "eval_snr_smooth_frames": None,
+}
 
 
 def network_keys(network):
@@ -75,7 +86,7 @@ def network_keys(network):
     Example
     -------
     >>> network_keys("spectral")[-3:]
-    ('n_fft', 'hop_length', 'refine_channels')
+    ('refine_channels', 'snr_smooth_frames', 'eval_snr_smooth_frames')
     """
     return (*COMMON_KEYS, *KIND_KEYS[network])
 
@@ -135,6 +146,8 @@ VALUE_CHECKS = {
     "lstm_layers": _integer(0, 16),
     "head_channels": _integer(1, 4096),
     "refine_channels": _integer(0, 1024),
+    "snr_smooth_frames": _integer(1, 63),
+    "eval_snr_smooth_frames": _integer(1, 63, optional=True),
     "chunk_seconds": _number(0.01, 3600.0),
     "overlap_seconds": _number(0.0, 60.0),
 }
@@ -258,6 +271,8 @@ _NETWORK_YAML = {
         hop_length: !ref <hop_length>
         min_scale: !ref <min_scale>
         refine_channels: !ref <refine_channels>
+        snr_smooth_frames: !ref <snr_smooth_frames>
+        eval_snr_smooth_frames: !ref <eval_snr_smooth_frames>
 """,
 }
 

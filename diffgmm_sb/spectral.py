@@ -32,7 +32,9 @@ POWER_FLOOR = 1e-8
 CHANNELS_LAST = torch.channels_last  # in normalised units (the noisy input has unit RMS)
 
 
-def log_posterior_snr(power, window_frames=125, smooth_frames=3, max_value=15.0):
+def log_posterior_snr(
+    power, window_frames=125, smooth_frames=3, max_value=15.0, numerator_frames=1
+):
     """Per-bin log ratio of the power to its running minimum (a noise floor).
 
     The floor of each frequency bin is the minimum, over a centred window of
@@ -41,10 +43,21 @@ def log_posterior_snr(power, window_frames=125, smooth_frames=3, max_value=15.0)
     layers that read the value learn the offset). Stationary noise sits near
     0; speech rises above it.
 
+    The numerator is the power itself (``numerator_frames`` = 1) or its
+    average over that many frames: a single periodogram bin of noise lies
+    above twice its mean one time in seven, and there the raw ratio looks
+    like speech; averaging three frames makes those peaks rarer.
+
     Arguments
     ---------
     power : torch.Tensor
         ``[batch, bins, frames]`` power spectrum.
+    window_frames, smooth_frames : int
+        Minimum-statistics window, and the frames averaged before the minimum.
+    max_value : float
+        Ceiling of the log ratio.
+    numerator_frames : int
+        Frames averaged in the numerator (1: the power itself).
 
     Example
     -------
@@ -53,13 +66,25 @@ def log_posterior_snr(power, window_frames=125, smooth_frames=3, max_value=15.0)
     >>> snr = log_posterior_snr(power, window_frames=21, smooth_frames=1)
     >>> round(float(snr[0, 0, 22]), 2), round(float(snr[0, 0, 5]), 2)
     (4.61, 0.0)
+    >>> smoothed = log_posterior_snr(power, 21, 1, numerator_frames=3)
+    >>> round(float(smoothed[0, 0, 20]), 2)  # (1 + 100 + 100) / 3 at the onset
+    4.2
     """
-    smooth = F.avg_pool1d(
-        power, smooth_frames, stride=1, padding=smooth_frames // 2, count_include_pad=False
-    )
+    smooth = _average_frames(power, smooth_frames)
     floor = -F.max_pool1d(-smooth, window_frames, stride=1, padding=window_frames // 2)
-    ratio = (power + POWER_FLOOR) / (floor[..., : power.shape[-1]] + POWER_FLOOR)
+    numerator = _average_frames(power, numerator_frames)
+    ratio = (numerator + POWER_FLOOR) / (floor[..., : power.shape[-1]] + POWER_FLOOR)
     return torch.log(ratio).clamp(max=max_value)
+
+
+def _average_frames(power, frames):
+    """Centred moving average over ``frames`` frames (fewer at the edges)."""
+    if frames == 1:
+        return power
+    average = F.avg_pool1d(
+        power, frames, stride=1, padding=frames // 2, count_include_pad=False
+    )
+    return average[..., : power.shape[-1]]
 
 
 class Spectrogram(nn.Module):
@@ -233,7 +258,12 @@ class MaskMixtureHead(nn.Module):
     For each component ``k``: a mask ``M_k`` (sigmoid, per frame and bin)
     applied to the STFT of the state gives the mean ``mu_k``; a logit and a
     log-scale per frame, interpolated to the samples, give ``pi_k`` and
-    ``sigma_k`` (floored at ``min_scale``).
+    ``sigma_k`` (floored at ``min_scale``). The mask logits start from a
+    Wiener-like prior on the state's log posterior SNR ``xi``, whose numerator
+    averages ``snr_smooth_frames`` frames in training and
+    ``eval_snr_smooth_frames`` (``None``: the same) in evaluation: a network
+    trained on the raw, fluctuating ``xi`` suppresses noise better when it
+    reads a steadier one (measured in docs/method.md).
 
     Example
     -------
@@ -256,8 +286,12 @@ class MaskMixtureHead(nn.Module):
         hop_length=128,
         min_scale=1e-3,
         refine_channels=0,
+        snr_smooth_frames=1,
+        eval_snr_smooth_frames=None,
     ):
         super().__init__()
+        self.snr_smooth_frames = snr_smooth_frames
+        self.eval_snr_smooth_frames = eval_snr_smooth_frames
         if num_components < 1:
             raise ValueError("num_components (K) must be at least 1")
         self.num_components = num_components
@@ -273,6 +307,12 @@ class MaskMixtureHead(nn.Module):
         if refine_channels > 0:
             self.refine = MaskRefiner(num_components, refine_channels)
 
+    def numerator_frames(self):
+        """Frames averaged in the numerator of ``xi`` in the current mode."""
+        if self.training or self.eval_snr_smooth_frames is None:
+            return self.snr_smooth_frames
+        return self.eval_snr_smooth_frames
+
     def forward(self, features, state):
         """The mixture over the residual, ``[batch, K, time]`` tensors."""
         k, length = self.num_components, state.shape[-1]
@@ -281,11 +321,13 @@ class MaskMixtureHead(nn.Module):
         # bfloat16 mask or scale is too coarse for the likelihood of the residual.
         out = self.proj(features[..., : spec.shape[-1]]).float()
         bins = self.spectrogram.bins
-        snr = log_posterior_snr(spec.abs().pow(2)).unsqueeze(1)  # [batch, 1, bins, frames]
+        power = spec.abs().pow(2)
+        snr = log_posterior_snr(power, numerator_frames=self.numerator_frames())
+        snr = snr.unsqueeze(1)  # [batch, 1, bins, frames]
         prior = self.snr_weight * (snr - self.snr_offset)
         mask_logits = out[:, : k * bins].unflatten(1, (k, bins)) + prior
         if self.refine is not None:
-            magnitude = (spec.abs().pow(2) + POWER_FLOOR).pow(COMPRESSION / 2).unsqueeze(1)
+            magnitude = (power + POWER_FLOOR).pow(COMPRESSION / 2).unsqueeze(1)
             mask_logits = self.refine(mask_logits, torch.cat([snr / 4.0, magnitude], 1))
         masks = torch.sigmoid(mask_logits)
         means = self.spectrogram.inverse(masks * spec.unsqueeze(1), length)

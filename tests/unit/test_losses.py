@@ -29,6 +29,21 @@ def test_loudness_loss_weighs_low_frequencies_as_critical_bands_do():
     assert loudness > 1.5 * linear
 
 
+def test_excess_weight_charges_residual_noise_more_than_lost_speech():
+    torch.manual_seed(0)
+    speech = 0.1 * torch.randn(1, 16000)
+    noisy = speech + 0.05 * torch.randn(1, 16000)  # louder than the target
+    quiet = 0.5 * speech  # quieter than the target
+    ratio_noisy = multi_resolution_stft_loss(
+        noisy, speech, excess_weight=3.0
+    ) / multi_resolution_stft_loss(noisy, speech)
+    ratio_quiet = multi_resolution_stft_loss(
+        quiet, speech, excess_weight=3.0
+    ) / multi_resolution_stft_loss(quiet, speech)
+    assert ratio_noisy > 1.2  # the compressed term triples, spectral convergence stays
+    assert abs(float(ratio_quiet) - 1.0) < 0.05
+
+
 def test_loudness_loss_has_finite_gradients_on_digital_silence():
     target = torch.zeros(2, 8000)
     target[0, :4000] = 0.1 * torch.randn(4000)

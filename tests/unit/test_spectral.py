@@ -22,15 +22,16 @@ VALUES = {
 }
 
 
-def _spectral_model(refine_channels=0):
+def _spectral_model(refine_channels=0, snr_smooth_frames=1, eval_snr_smooth_frames=None):
     torch.manual_seed(0)
     unet = SpectralUNet(
         out_channels=8, n_fft=64, hop_length=16, front_channels=8, channels=[8],
         strides=[2], emb_dim=8,
     )  # fmt: skip
     head = MaskMixtureHead(
-        8, num_components=2, n_fft=64, hop_length=16, refine_channels=refine_channels
-    )
+        8, num_components=2, n_fft=64, hop_length=16, refine_channels=refine_channels,
+        snr_smooth_frames=snr_smooth_frames, eval_snr_smooth_frames=eval_snr_smooth_frames,
+    )  # fmt: skip
     return DiffGMM(unet, head, NoiseSchedule(num_steps=4))
 
 
@@ -58,6 +59,46 @@ def test_noise_floor_feature_separates_bursts_from_stationary_noise():
     snr = log_posterior_snr(power)
     assert snr[:, :, 145:155].mean() > 6.0
     assert snr[:, :, :100].mean() < 3.0
+
+
+def test_a_smoothed_numerator_calls_fewer_noise_peaks_speech_and_keeps_bursts():
+    torch.manual_seed(0)
+    power = torch.distributions.Exponential(1.0).sample((1, 64, 300))
+    power[:, :, 140:160] *= 1000.0
+    raw, smoothed = log_posterior_snr(power), log_posterior_snr(power, numerator_frames=3)
+    noise = (slice(None), slice(None), slice(0, 100))
+    # The feature of stationary noise spreads less, and its peaks are rarer.
+    assert smoothed[noise].std() < 0.7 * raw[noise].std()
+    assert (smoothed[noise] > 4.0).float().mean() < 0.5 * (raw[noise] > 4.0).float().mean()
+    assert smoothed[:, :, 145:155].mean() > 6.0
+    assert smoothed.shape == raw.shape
+
+
+def test_the_head_reads_xi_smoothed_as_configured_for_training_and_evaluation():
+    model = _spectral_model(snr_smooth_frames=1, eval_snr_smooth_frames=7)
+    x = torch.randn(1, 2000)
+    assert model.head.numerator_frames() == 1
+    model.eval()
+    assert model.head.numerator_frames() == 7
+    smoothed = model.enhance(x)
+    model.head.eval_snr_smooth_frames = None  # evaluation as in training
+    assert model.head.numerator_frames() == 1
+    assert not torch.allclose(model.enhance(x), smoothed)
+
+
+def test_snr_smooth_frames_round_trip_and_old_folders_read_as_raw_xi(tmp_path):
+    model = _spectral_model(snr_smooth_frames=3, eval_snr_smooth_frames=7).eval()
+    values = {**VALUES, "snr_smooth_frames": 3, "eval_snr_smooth_frames": 7}
+    folder = write_model_folder(str(tmp_path / "m"), values, model.state_dict())
+    _, modules = load_model_folder(folder)
+    loaded = modules["diffgmm"].eval()
+    assert (loaded.head.snr_smooth_frames, loaded.head.eval_snr_smooth_frames) == (3, 7)
+    x = torch.randn(1, 2000)
+    assert torch.allclose(loaded.enhance(x), model.enhance(x), atol=1e-6)
+    path = tmp_path / "hyperparams.yaml"
+    path.write_text("".join(f"{key}: {value}\n" for key, value in VALUES.items()))
+    read = read_network_values(str(path))
+    assert (read["snr_smooth_frames"], read["eval_snr_smooth_frames"]) == (1, None)
 
 
 def test_spectral_model_folder_round_trip(tmp_path):
