@@ -21,6 +21,7 @@ setup(
         "hyperpyyaml",
         "pesq",
         "pystoi",
+        "torch-pesq",  # differentiable PESQ (P.862) for the training loss (pesq_weight)
         "soundfile",
         "av",
         "numpy",

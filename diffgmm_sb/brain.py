@@ -35,7 +35,7 @@ from speechbrain.utils.metric_stats import MetricStats
 from diffgmm_sb import metrics
 from diffgmm_sb.audio import write_wav
 from diffgmm_sb.checkpoints import average_weights
-from diffgmm_sb.losses import loudness_loss, multi_resolution_stft_loss
+from diffgmm_sb.losses import PesqSurrogateLoss, loudness_loss, multi_resolution_stft_loss
 from diffgmm_sb.mixture import mixture_nll, noise_prediction_loss
 
 METRICS = {
@@ -144,9 +144,10 @@ class DiffGMMBrain(sb.Brain):
         nll = mixture_nll(mixture, residual, mask)
         mse = noise_prediction_loss(mixture, residual, mask)
         loss = self.hparams.nll_weight * nll + self.hparams.mse_weight * mse
-        stft = loudness = torch.zeros((), device=loss.device)
+        stft = loudness = pesq = torch.zeros((), device=loss.device)
         stft_weight, loudness_weight = self._spectral_weights()
-        if stft_weight > 0 or loudness_weight > 0:
+        pesq_weight = getattr(self.hparams, "pesq_weight", 0.0)
+        if stft_weight > 0 or loudness_weight > 0 or pesq_weight > 0:
             # One-step clean estimate s_hat = x_t - r_hat against s = x_t - r_t.
             clean = x_t - residual
             estimate = (x_t - mixture.mean()) * mask
@@ -157,11 +158,18 @@ class DiffGMMBrain(sb.Brain):
             if loudness_weight > 0:
                 loudness = loudness_loss(estimate, clean)
                 loss = loss + loudness_weight * loudness
+            if pesq_weight > 0:
+                if not hasattr(self, "_pesq_loss"):
+                    rate = getattr(self.hparams, "sample_rate", 16000)
+                    self._pesq_loss = PesqSurrogateLoss(rate)
+                pesq = self._pesq_loss(estimate, clean)
+                loss = loss + pesq_weight * pesq
         if torch.isfinite(loss):  # skipped batches stay out of the averages
             self.loss_terms["nll"] += nll.detach()
             self.loss_terms["mse"] += mse.detach()
             self.loss_terms["stft"] += stft.detach()
             self.loss_terms["loudness"] += loudness.detach()
+            self.loss_terms["pesq_loss"] += pesq.detach()
             self.loss_terms["batches"] += 1
         self._score(batch, enhanced, stage)
         return loss
@@ -212,6 +220,7 @@ class DiffGMMBrain(sb.Brain):
             "mse": 0.0,
             "stft": 0.0,
             "loudness": 0.0,
+            "pesq_loss": 0.0,
             "batches": 0,
         }
         if stage != sb.Stage.TRAIN:
@@ -231,7 +240,8 @@ class DiffGMMBrain(sb.Brain):
             "nll": float(self.loss_terms["nll"]) / steps,
             "mse": float(self.loss_terms["mse"]) / steps,
         }
-        for name, weight in zip(("stft", "loudness"), self._spectral_weights()):
+        weights = (*self._spectral_weights(), getattr(self.hparams, "pesq_weight", 0.0))
+        for name, weight in zip(("stft", "loudness", "pesq_loss"), weights):
             if weight > 0:
                 means[name] = float(self.loss_terms[name]) / steps
         return means

@@ -124,13 +124,14 @@ def test_pairs_folder_lists_every_unpaired_mismatched_or_unreadable_file(tmp_pat
 
 
 def _intra_epoch_checkpoints(save):
+    """The intra-epoch checkpoints of a running job (none while one is being deleted)."""
     if not save.is_dir():
         return []
-    return [
-        c
-        for c in AtomicCheckpointer(save).list_checkpoints()
-        if "brain_intra_epoch_ckpt" in c.meta
-    ]
+    try:
+        checkpoints = AtomicCheckpointer(save).list_checkpoints()
+    except FileNotFoundError:  # the job removed an old checkpoint while it was listed
+        return []
+    return [c for c in checkpoints if "brain_intra_epoch_ckpt" in c.meta]
 
 
 def _all_checkpoints_load(save):
