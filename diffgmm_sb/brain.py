@@ -61,6 +61,7 @@ class DiffGMMBrain(sb.Brain):
     ``sampler_mode``, ``lr_annealing``, ``train_logger``, ``epoch_counter``,
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
     ``sampler_final_gamma`` (default 0), ``loudness_weight`` (default 0),
+    ``pesq_weight`` (default 0, see ``diffgmm_sb.losses.PesqSurrogateLoss``),
     ``stft_excess_weight`` (default 1, see ``multi_resolution_stft_loss``),
     ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
     ``DEFAULT_METRICS``) and
@@ -145,8 +146,7 @@ class DiffGMMBrain(sb.Brain):
         mse = noise_prediction_loss(mixture, residual, mask)
         loss = self.hparams.nll_weight * nll + self.hparams.mse_weight * mse
         stft = loudness = pesq = torch.zeros((), device=loss.device)
-        stft_weight, loudness_weight = self._spectral_weights()
-        pesq_weight = getattr(self.hparams, "pesq_weight", 0.0)
+        stft_weight, loudness_weight, pesq_weight = self._spectral_weights()
         if stft_weight > 0 or loudness_weight > 0 or pesq_weight > 0:
             # One-step clean estimate s_hat = x_t - r_hat against s = x_t - r_t.
             clean = x_t - residual
@@ -175,8 +175,12 @@ class DiffGMMBrain(sb.Brain):
         return loss
 
     def _spectral_weights(self):
-        """``stft_weight`` and ``loudness_weight`` (optional, default 0)."""
-        return self.hparams.stft_weight, getattr(self.hparams, "loudness_weight", 0.0)
+        """``stft_weight``, ``loudness_weight`` and ``pesq_weight`` (the last two default 0)."""
+        return (
+            self.hparams.stft_weight,
+            getattr(self.hparams, "loudness_weight", 0.0),
+            getattr(self.hparams, "pesq_weight", 0.0),
+        )
 
     def _score(self, batch, enhanced, stage):
         """Outside TRAIN: scores ``enhanced`` (and the noisy input); TEST writes it."""
@@ -240,8 +244,9 @@ class DiffGMMBrain(sb.Brain):
             "nll": float(self.loss_terms["nll"]) / steps,
             "mse": float(self.loss_terms["mse"]) / steps,
         }
-        weights = (*self._spectral_weights(), getattr(self.hparams, "pesq_weight", 0.0))
-        for name, weight in zip(("stft", "loudness", "pesq_loss"), weights):
+        for name, weight in zip(
+            ("stft", "loudness", "pesq_loss"), self._spectral_weights()
+        ):
             if weight > 0:
                 means[name] = float(self.loss_terms[name]) / steps
         return means
