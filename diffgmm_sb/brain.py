@@ -24,6 +24,7 @@ Authors
  * diffgmm-sb developers 2026
 """
 
+import functools
 import logging
 import os
 
@@ -159,9 +160,6 @@ class DiffGMMBrain(sb.Brain):
                 loudness = loudness_loss(estimate, clean)
                 loss = loss + loudness_weight * loudness
             if pesq_weight > 0:
-                if not hasattr(self, "_pesq_loss"):
-                    rate = getattr(self.hparams, "sample_rate", 16000)
-                    self._pesq_loss = PesqSurrogateLoss(rate)
                 pesq = self._pesq_loss(estimate, clean)
                 loss = loss + pesq_weight * pesq
         if torch.isfinite(loss):  # skipped batches stay out of the averages
@@ -173,6 +171,12 @@ class DiffGMMBrain(sb.Brain):
             self.loss_terms["batches"] += 1
         self._score(batch, enhanced, stage)
         return loss
+
+    @functools.cached_property
+    def _pesq_loss(self):
+        """The PESQ term's module, built (and moved to the device) on first use."""
+        rate = getattr(self.hparams, "sample_rate", 16000)
+        return PesqSurrogateLoss(rate).to(self.device)
 
     def _spectral_weights(self):
         """``stft_weight``, ``loudness_weight`` and ``pesq_weight`` (the last two default 0)."""

@@ -189,7 +189,6 @@ class PesqSurrogateLoss(torch.nn.Module):
         scored = target.pow(2).mean(-1).sqrt() > self.min_rms
         if not bool(scored.any()):
             return estimate.sum() * 0.0
-        self.pesq.to(device=estimate.device)
         pad = max(PESQ_MIN_SAMPLES - estimate.shape[-1], 0)
         estimate, target = (
             F.pad(estimate[scored], (0, pad)),
