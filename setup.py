@@ -22,6 +22,7 @@ setup(
         "pesq",
         "pystoi",
         "torch-pesq",  # differentiable PESQ (P.862) for the training loss (pesq_weight)
+        "torch-stoi",  # differentiable STOI for the training loss (stoi_weight)
         "soundfile",
         "av",
         "numpy",

@@ -36,7 +36,12 @@ from speechbrain.utils.metric_stats import MetricStats
 from diffgmm_sb import metrics
 from diffgmm_sb.audio import write_wav
 from diffgmm_sb.checkpoints import average_weights
-from diffgmm_sb.losses import PesqSurrogateLoss, loudness_loss, multi_resolution_stft_loss
+from diffgmm_sb.losses import (
+    PesqSurrogateLoss,
+    StoiSurrogateLoss,
+    loudness_loss,
+    multi_resolution_stft_loss,
+)
 from diffgmm_sb.mixture import mixture_nll, noise_prediction_loss
 
 METRICS = {
@@ -63,6 +68,7 @@ class DiffGMMBrain(sb.Brain):
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
     ``sampler_final_gamma`` (default 0), ``loudness_weight`` (default 0),
     ``pesq_weight`` (default 0, see ``diffgmm_sb.losses.PesqSurrogateLoss``),
+    ``stoi_weight`` (default 0, see ``diffgmm_sb.losses.StoiSurrogateLoss``),
     ``stft_excess_weight`` (default 1, see ``multi_resolution_stft_loss``),
     ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
     ``DEFAULT_METRICS``) and
@@ -146,9 +152,10 @@ class DiffGMMBrain(sb.Brain):
         nll = mixture_nll(mixture, residual, mask)
         mse = noise_prediction_loss(mixture, residual, mask)
         loss = self.hparams.nll_weight * nll + self.hparams.mse_weight * mse
-        stft = loudness = pesq = torch.zeros((), device=loss.device)
-        stft_weight, loudness_weight, pesq_weight = self._spectral_weights()
-        if stft_weight > 0 or loudness_weight > 0 or pesq_weight > 0:
+        stft = loudness = pesq = stoi = torch.zeros((), device=loss.device)
+        weights = self._spectral_weights()
+        stft_weight, loudness_weight, pesq_weight, stoi_weight = weights
+        if any(w > 0 for w in weights):
             # One-step clean estimate s_hat = x_t - r_hat against s = x_t - r_t.
             clean = x_t - residual
             estimate = (x_t - mixture.mean()) * mask
@@ -162,12 +169,16 @@ class DiffGMMBrain(sb.Brain):
             if pesq_weight > 0:
                 pesq = self._pesq_loss(estimate, clean)
                 loss = loss + pesq_weight * pesq
+            if stoi_weight > 0:
+                stoi = self._stoi_loss(estimate, clean)
+                loss = loss + stoi_weight * stoi
         if torch.isfinite(loss):  # skipped batches stay out of the averages
             self.loss_terms["nll"] += nll.detach()
             self.loss_terms["mse"] += mse.detach()
             self.loss_terms["stft"] += stft.detach()
             self.loss_terms["loudness"] += loudness.detach()
             self.loss_terms["pesq_loss"] += pesq.detach()
+            self.loss_terms["stoi_loss"] += stoi.detach()
             self.loss_terms["batches"] += 1
         self._score(batch, enhanced, stage)
         return loss
@@ -178,12 +189,22 @@ class DiffGMMBrain(sb.Brain):
         rate = getattr(self.hparams, "sample_rate", 16000)
         return PesqSurrogateLoss(rate).to(self.device)
 
+    @functools.cached_property
+    def _stoi_loss(self):
+        """The STOI term's module, built (and moved to the device) on first use."""
+        rate = getattr(self.hparams, "sample_rate", 16000)
+        return StoiSurrogateLoss(rate).to(self.device)
+
     def _spectral_weights(self):
-        """``stft_weight``, ``loudness_weight`` and ``pesq_weight`` (the last two default 0)."""
+        """``stft_weight``, ``loudness_weight``, ``pesq_weight``, ``stoi_weight``.
+
+        All but the first default to 0.
+        """
         return (
             self.hparams.stft_weight,
             getattr(self.hparams, "loudness_weight", 0.0),
             getattr(self.hparams, "pesq_weight", 0.0),
+            getattr(self.hparams, "stoi_weight", 0.0),
         )
 
     def _score(self, batch, enhanced, stage):
@@ -229,6 +250,7 @@ class DiffGMMBrain(sb.Brain):
             "stft": 0.0,
             "loudness": 0.0,
             "pesq_loss": 0.0,
+            "stoi_loss": 0.0,
             "batches": 0,
         }
         if stage != sb.Stage.TRAIN:
@@ -249,7 +271,7 @@ class DiffGMMBrain(sb.Brain):
             "mse": float(self.loss_terms["mse"]) / steps,
         }
         for name, weight in zip(
-            ("stft", "loudness", "pesq_loss"), self._spectral_weights()
+            ("stft", "loudness", "pesq_loss", "stoi_loss"), self._spectral_weights()
         ):
             if weight > 0:
                 means[name] = float(self.loss_terms[name]) / steps

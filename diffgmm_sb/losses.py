@@ -1,4 +1,4 @@
-"""A multi-resolution STFT loss on the one-step clean estimate.
+"""Spectral and perceptual losses on the one-step clean estimate.
 
 The two DiffGMM terms (mixture NLL, noise prediction) act sample by sample.
 Perceptual quality (PESQ) depends on the spectral envelope, so the Brain can
@@ -10,11 +10,16 @@ estimate implied by the mixture mean, ``s_hat = x_t - sum_k pi_k mu_k``, and
 ``s``. SpeechBrain ships the same loss in ``lobes.models.HifiGAN``, but it
 calls ``torch.stft`` without ``return_complex`` and fails on torch >= 2.
 
+Two more terms weigh errors as the evaluation measures do: a differentiable
+PESQ disturbance (``PesqSurrogateLoss``, ``torch-pesq``) and a differentiable
+STOI (``StoiSurrogateLoss``, ``torch-stoi``).
+
 Authors
  * diffgmm-sb developers 2026
 """
 
 import functools
+import warnings
 
 import torch
 from torch.nn import functional as F
@@ -197,4 +202,62 @@ class PesqSurrogateLoss(torch.nn.Module):
         # In float32 also under mixed precision: the P.862 filters are recursive.
         with torch.autocast(device_type=estimate.device.type, enabled=False):
             values = self.pesq(target.float(), estimate.float())
+        return torch.nan_to_num(values, nan=0.0, posinf=0.0).mean()
+
+
+class StoiSurrogateLoss(torch.nn.Module):
+    """``1 - STOI`` of an estimate against its reference, differentiable.
+
+    Wraps ``torch_stoi.NegSTOILoss`` (MIT licence; the STOI of Taal et al.
+    2011: 1/3-octave band envelopes over 384 ms segments, their clipped
+    correlation with the reference, silent frames removed), so that training
+    sees the loss of intelligibility that suppressing noise can cause and
+    that PESQ does not weigh. Rows whose reference is (nearly) silent are left
+    out.
+
+    Arguments
+    ---------
+    sample_rate : int
+        Sample rate of the waveforms (resampled to 10 kHz inside, as STOI).
+    min_rms : float
+        Rows whose reference RMS is below this (in the units of the input)
+        are not scored.
+
+    Example
+    -------
+    >>> loss = StoiSurrogateLoss()
+    >>> clean = torch.randn(2, 16000) * torch.linspace(0, 1, 16000).sin() ** 2
+    >>> noisy = clean + 0.3 * torch.randn(2, 16000)
+    >>> bool(loss(clean + 0.01 * torch.randn(2, 16000), clean) < loss(noisy, clean))
+    True
+    >>> float(loss(torch.zeros(1, 16000), torch.zeros(1, 16000)))
+    0.0
+    """
+
+    def __init__(self, sample_rate=16000, min_rms=1e-3):
+        super().__init__()
+        try:
+            from torch_stoi import NegSTOILoss
+        except ImportError as err:  # pragma: no cover - a dependency of setup.py
+            raise ImportError(
+                "stoi_weight > 0 needs the torch-stoi package: pip install torch-stoi"
+            ) from err
+        with warnings.catch_warnings():  # its resampler's deprecated method name
+            warnings.filterwarnings("ignore", message=".*sinc_interpolation.*")
+            self.stoi = NegSTOILoss(sample_rate, use_vad=True)
+        self.min_rms = min_rms
+        self.min_samples = sample_rate // 2
+
+    def forward(self, estimate, target):
+        """Mean ``1 - STOI`` over the scored rows of ``[batch, time]`` inputs (0 if none)."""
+        scored = target.pow(2).mean(-1).sqrt() > self.min_rms
+        if not bool(scored.any()):
+            return estimate.sum() * 0.0
+        pad = max(self.min_samples - estimate.shape[-1], 0)
+        estimate, target = (
+            F.pad(estimate[scored], (0, pad)),
+            F.pad(target[scored], (0, pad)),
+        )
+        with torch.autocast(device_type=estimate.device.type, enabled=False):
+            values = 1.0 + self.stoi(estimate.float(), target.float())
         return torch.nan_to_num(values, nan=0.0, posinf=0.0).mean()

@@ -9,7 +9,13 @@ from speechbrain.dataio.batch import PaddedBatch
 from tiny_model import tiny_model
 
 from diffgmm_sb.brain import DiffGMMBrain
-from diffgmm_sb.losses import PesqSurrogateLoss, loudness_loss, multi_resolution_stft_loss
+from diffgmm_sb.losses import (
+    PesqSurrogateLoss,
+    StoiSurrogateLoss,
+    loudness_loss,
+    multi_resolution_stft_loss,
+)
+from diffgmm_sb.metrics import stoi
 
 
 def _tone(freq, seconds=1.0, sample_rate=16000, amplitude=0.1):
@@ -72,6 +78,36 @@ def test_pesq_surrogate_ranks_like_pesq_and_has_finite_gradients():
     assert float(estimate.grad[0].abs().max()) > 0.0
 
 
+def _speech_like(rows=3, seconds=1.0, sample_rate=16000):
+    """Noise under a 4 Hz syllable-rate envelope: STOI needs modulated envelopes."""
+    n = int(seconds * sample_rate)
+    envelope = torch.sin(torch.arange(n) * (math.pi * 4 / sample_rate)).pow(2)
+    return 0.1 * torch.randn(rows, n) * envelope
+
+
+def test_stoi_surrogate_follows_pystoi_and_has_finite_gradients():
+    """1 - STOI rises with the noise like pystoi's STOI falls; silent rows are left out."""
+    torch.manual_seed(0)
+    clean = _speech_like()
+    noise = 0.1 * torch.randn(3, 16000)
+    loss = StoiSurrogateLoss()
+    for gain in (0.1, 0.5, 1.0):
+        noisy = clean + gain * noise
+        surrogate = float(loss(noisy, clean))
+        reference = 1.0 - float(stoi(noisy, clean).mean())
+        assert surrogate == pytest.approx(reference, abs=0.03)
+    estimate = (clean + 0.3 * noise).requires_grad_()
+    target = clean.clone()
+    target[1] = 0.0  # digital silence: not scored
+    value = loss(estimate, target)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(estimate.grad).all()
+    assert float(estimate.grad[1].abs().max()) == 0.0
+    assert float(estimate.grad[0].abs().max()) > 0.0
+    short = loss(clean[:, :1600] + 0.3 * noise[:, :1600], clean[:, :1600])
+    assert torch.isfinite(short)  # shorter than one STOI segment: padded
+
+
 def _brain_with(weights):
     brain = DiffGMMBrain(
         modules={"diffgmm": tiny_model()},
@@ -87,6 +123,7 @@ def _brain_with(weights):
     [
         ("loudness_weight", "loudness", loudness_loss),
         ("pesq_weight", "pesq_loss", PesqSurrogateLoss()),
+        ("stoi_weight", "stoi_loss", StoiSurrogateLoss()),
     ],
 )
 def test_brain_adds_the_weighted_term_and_logs_it(key, term, function):
