@@ -70,6 +70,9 @@ class DiffGMMBrain(sb.Brain):
     ``pesq_weight`` (default 0, see ``diffgmm_sb.losses.PesqSurrogateLoss``),
     ``stoi_weight`` (default 0, see ``diffgmm_sb.losses.StoiSurrogateLoss``),
     ``stft_excess_weight`` (default 1, see ``multi_resolution_stft_loss``),
+    ``lr_step_annealing`` (a per-step scheduler such as SpeechBrain's
+    ``LinearWarmupScheduler``, called with the optimizer after every
+    optimizer step; when given, ``lr_annealing`` is not applied),
     ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
     ``DEFAULT_METRICS``) and
     ``checkpoint_metric`` (the one whose best validation value keeps a
@@ -119,6 +122,12 @@ class DiffGMMBrain(sb.Brain):
             self.zero_grad(set_to_none=True)
             return None
         return super().optimizers_step()
+
+    def on_fit_batch_end(self, batch, outputs, loss, should_step):
+        """Steps the per-step learning-rate schedule, if there is one."""
+        scheduler = getattr(self.hparams, "lr_step_annealing", None)
+        if should_step and scheduler is not None:
+            scheduler(self.optimizer)
 
     def update_average(self, loss, avg_loss):
         """Running mean of the training loss; a skipped (non-finite) batch leaves it."""
@@ -313,8 +322,11 @@ class DiffGMMBrain(sb.Brain):
                 stats["skipped_batches"] = self.nonfinite_count
             self.train_stats = stats
         elif stage == sb.Stage.VALID:
-            old_lr, new_lr = self.hparams.lr_annealing(epoch)
-            sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
+            if getattr(self.hparams, "lr_step_annealing", None) is None:
+                old_lr, new_lr = self.hparams.lr_annealing(epoch)
+                sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
+            else:  # annealed after every step: the rate the epoch ended with
+                old_lr = self.optimizer.param_groups[0]["lr"]
             self.hparams.train_logger.log_stats(
                 {"epoch": epoch, "lr": old_lr},
                 train_stats=self.train_stats,
