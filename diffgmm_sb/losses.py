@@ -146,7 +146,37 @@ def loudness_loss(estimate, target, sample_rate=16000, n_fft=512, hop=128, bands
     )
 
 
-class PesqSurrogateLoss(torch.nn.Module):
+class _ReferenceScoredLoss(torch.nn.Module):
+    """What the metric surrogates (PESQ, STOI) share.
+
+    Rows whose reference is (nearly) silent are not scored, inputs shorter than ``min_samples`` are zero-padded,
+    the measure runs in float32 (also under mixed precision) and its mean over
+    the scored rows is returned (0 with a zero gradient when none is scored).
+    Subclasses define ``score(estimate, target)``, one value per row.
+    """
+
+    def __init__(self, min_rms, min_samples):
+        super().__init__()
+        self.min_rms = min_rms
+        self.min_samples = min_samples
+
+    def forward(self, estimate, target):
+        """Mean score over the scored rows of ``[batch, time]`` inputs (0 if none)."""
+        scored = target.pow(2).mean(-1).sqrt() > self.min_rms
+        if not bool(scored.any()):
+            return estimate.sum() * 0.0
+        pad = max(self.min_samples - estimate.shape[-1], 0)
+        estimate, target = (
+            F.pad(estimate[scored], (0, pad)),
+            F.pad(target[scored], (0, pad)),
+        )
+        # In float32 also under mixed precision (the P.862 filters are recursive).
+        with torch.autocast(device_type=estimate.device.type, enabled=False):
+            values = self.score(estimate.float(), target.float())
+        return torch.nan_to_num(values, nan=0.0, posinf=0.0).mean()
+
+
+class PesqSurrogateLoss(_ReferenceScoredLoss):
     """A differentiable PESQ (ITU-T P.862) disturbance of an estimate against its reference.
 
     Wraps ``torch_pesq.PesqLoss`` (MIT licence; P.862's level alignment,
@@ -177,7 +207,7 @@ class PesqSurrogateLoss(torch.nn.Module):
     """
 
     def __init__(self, sample_rate=16000, min_rms=1e-3):
-        super().__init__()
+        super().__init__(min_rms, PESQ_MIN_SAMPLES)
         try:
             from torch_pesq import PesqLoss
         except ImportError as err:  # pragma: no cover - a dependency of setup.py
@@ -187,25 +217,13 @@ class PesqSurrogateLoss(torch.nn.Module):
         self.pesq = PesqLoss(1.0, sample_rate=sample_rate)
         for param in self.pesq.parameters():
             param.requires_grad_(False)
-        self.min_rms = min_rms
 
-    def forward(self, estimate, target):
-        """Mean disturbance over the scored rows of ``[batch, time]`` inputs (0 if none)."""
-        scored = target.pow(2).mean(-1).sqrt() > self.min_rms
-        if not bool(scored.any()):
-            return estimate.sum() * 0.0
-        pad = max(PESQ_MIN_SAMPLES - estimate.shape[-1], 0)
-        estimate, target = (
-            F.pad(estimate[scored], (0, pad)),
-            F.pad(target[scored], (0, pad)),
-        )
-        # In float32 also under mixed precision: the P.862 filters are recursive.
-        with torch.autocast(device_type=estimate.device.type, enabled=False):
-            values = self.pesq(target.float(), estimate.float())
-        return torch.nan_to_num(values, nan=0.0, posinf=0.0).mean()
+    def score(self, estimate, target):
+        """P.862's weighted disturbance of each row."""
+        return self.pesq(target, estimate)
 
 
-class StoiSurrogateLoss(torch.nn.Module):
+class StoiSurrogateLoss(_ReferenceScoredLoss):
     """``1 - STOI`` of an estimate against its reference, differentiable.
 
     Wraps ``torch_stoi.NegSTOILoss`` (MIT licence; the STOI of Taal et al.
@@ -235,7 +253,7 @@ class StoiSurrogateLoss(torch.nn.Module):
     """
 
     def __init__(self, sample_rate=16000, min_rms=1e-3):
-        super().__init__()
+        super().__init__(min_rms, sample_rate // 2)
         try:
             from torch_stoi import NegSTOILoss
         except ImportError as err:  # pragma: no cover - a dependency of setup.py
@@ -245,19 +263,7 @@ class StoiSurrogateLoss(torch.nn.Module):
         with warnings.catch_warnings():  # its resampler's deprecated method name
             warnings.filterwarnings("ignore", message=".*sinc_interpolation.*")
             self.stoi = NegSTOILoss(sample_rate, use_vad=True)
-        self.min_rms = min_rms
-        self.min_samples = sample_rate // 2
 
-    def forward(self, estimate, target):
-        """Mean ``1 - STOI`` over the scored rows of ``[batch, time]`` inputs (0 if none)."""
-        scored = target.pow(2).mean(-1).sqrt() > self.min_rms
-        if not bool(scored.any()):
-            return estimate.sum() * 0.0
-        pad = max(self.min_samples - estimate.shape[-1], 0)
-        estimate, target = (
-            F.pad(estimate[scored], (0, pad)),
-            F.pad(target[scored], (0, pad)),
-        )
-        with torch.autocast(device_type=estimate.device.type, enabled=False):
-            values = 1.0 + self.stoi(estimate.float(), target.float())
-        return torch.nan_to_num(values, nan=0.0, posinf=0.0).mean()
+    def score(self, estimate, target):
+        """``1 - STOI`` of each row."""
+        return 1.0 + self.stoi(estimate, target)
