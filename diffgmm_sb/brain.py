@@ -161,33 +161,20 @@ class DiffGMMBrain(sb.Brain):
         nll = mixture_nll(mixture, residual, mask)
         mse = noise_prediction_loss(mixture, residual, mask)
         loss = self.hparams.nll_weight * nll + self.hparams.mse_weight * mse
-        stft = loudness = pesq = stoi = torch.zeros((), device=loss.device)
-        weights = self._spectral_weights()
-        stft_weight, loudness_weight, pesq_weight, stoi_weight = weights
-        if any(w > 0 for w in weights):
+        terms = [term for term in self._spectral_terms() if term[1] > 0]
+        values = {}
+        if terms:
             # One-step clean estimate s_hat = x_t - r_hat against s = x_t - r_t.
             clean = x_t - residual
             estimate = (x_t - mixture.mean()) * mask
-            if stft_weight > 0:
-                excess = getattr(self.hparams, "stft_excess_weight", 1.0)
-                stft = multi_resolution_stft_loss(estimate, clean, excess_weight=excess)
-                loss = loss + stft_weight * stft
-            if loudness_weight > 0:
-                loudness = loudness_loss(estimate, clean)
-                loss = loss + loudness_weight * loudness
-            if pesq_weight > 0:
-                pesq = self._pesq_loss(estimate, clean)
-                loss = loss + pesq_weight * pesq
-            if stoi_weight > 0:
-                stoi = self._stoi_loss(estimate, clean)
-                loss = loss + stoi_weight * stoi
+            for name, weight, loss_fn in terms:
+                values[name] = loss_fn(estimate, clean)
+                loss = loss + weight * values[name]
         if torch.isfinite(loss):  # skipped batches stay out of the averages
             self.loss_terms["nll"] += nll.detach()
             self.loss_terms["mse"] += mse.detach()
-            self.loss_terms["stft"] += stft.detach()
-            self.loss_terms["loudness"] += loudness.detach()
-            self.loss_terms["pesq_loss"] += pesq.detach()
-            self.loss_terms["stoi_loss"] += stoi.detach()
+            for name, value in values.items():
+                self.loss_terms[name] += value.detach()
             self.loss_terms["batches"] += 1
         self._score(batch, enhanced, stage)
         return loss
@@ -204,16 +191,31 @@ class DiffGMMBrain(sb.Brain):
         rate = getattr(self.hparams, "sample_rate", 16000)
         return StoiSurrogateLoss(rate).to(self.device)
 
-    def _spectral_weights(self):
-        """``stft_weight``, ``loudness_weight``, ``pesq_weight``, ``stoi_weight``.
+    def _spectral_terms(self):
+        """``(logged name, weight, loss(estimate, clean))`` of each term on ``s_hat``.
 
-        All but the first default to 0.
+        ``stft_weight``, then ``loudness_weight``, ``pesq_weight`` and
+        ``stoi_weight`` (these three default to 0). The PESQ and STOI modules
+        are built on first use only.
         """
+        excess = getattr(self.hparams, "stft_excess_weight", 1.0)
         return (
-            self.hparams.stft_weight,
-            getattr(self.hparams, "loudness_weight", 0.0),
-            getattr(self.hparams, "pesq_weight", 0.0),
-            getattr(self.hparams, "stoi_weight", 0.0),
+            (
+                "stft",
+                self.hparams.stft_weight,
+                functools.partial(multi_resolution_stft_loss, excess_weight=excess),
+            ),
+            ("loudness", getattr(self.hparams, "loudness_weight", 0.0), loudness_loss),
+            (
+                "pesq_loss",
+                getattr(self.hparams, "pesq_weight", 0.0),
+                lambda estimate, clean: self._pesq_loss(estimate, clean),
+            ),
+            (
+                "stoi_loss",
+                getattr(self.hparams, "stoi_weight", 0.0),
+                lambda estimate, clean: self._stoi_loss(estimate, clean),
+            ),
         )
 
     def _score(self, batch, enhanced, stage):
@@ -253,15 +255,8 @@ class DiffGMMBrain(sb.Brain):
 
     def on_stage_start(self, stage, epoch=None):
         """Fresh metric trackers for the stage."""
-        self.loss_terms = {
-            "nll": 0.0,
-            "mse": 0.0,
-            "stft": 0.0,
-            "loudness": 0.0,
-            "pesq_loss": 0.0,
-            "stoi_loss": 0.0,
-            "batches": 0,
-        }
+        self.loss_terms = {"nll": 0.0, "mse": 0.0, "batches": 0}
+        self.loss_terms.update({name: 0.0 for name, _, _ in self._spectral_terms()})
         if stage != sb.Stage.TRAIN:
             self.enhanced_metrics = self._trackers()
             if stage == sb.Stage.VALID and hasattr(self, "_valid_noisy"):
@@ -279,9 +274,7 @@ class DiffGMMBrain(sb.Brain):
             "nll": float(self.loss_terms["nll"]) / steps,
             "mse": float(self.loss_terms["mse"]) / steps,
         }
-        for name, weight in zip(
-            ("stft", "loudness", "pesq_loss", "stoi_loss"), self._spectral_weights()
-        ):
+        for name, weight, _ in self._spectral_terms():
             if weight > 0:
                 means[name] = float(self.loss_terms[name]) / steps
         return means

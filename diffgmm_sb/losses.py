@@ -149,9 +149,10 @@ def loudness_loss(estimate, target, sample_rate=16000, n_fft=512, hop=128, bands
 class _ReferenceScoredLoss(torch.nn.Module):
     """What the metric surrogates (PESQ, STOI) share.
 
-    Rows whose reference is (nearly) silent are not scored, inputs shorter than ``min_samples`` are zero-padded,
-    the measure runs in float32 (also under mixed precision) and its mean over
-    the scored rows is returned (0 with a zero gradient when none is scored).
+    Rows whose reference is (nearly) silent are not scored, inputs shorter
+    than ``min_samples`` are zero-padded, the measure runs in float32 (also
+    under mixed precision) and its mean over the scored rows is returned (0
+    with a zero gradient when none is scored).
     Subclasses define ``score(estimate, target)``, one value per row.
     """
 
@@ -170,7 +171,7 @@ class _ReferenceScoredLoss(torch.nn.Module):
             F.pad(estimate[scored], (0, pad)),
             F.pad(target[scored], (0, pad)),
         )
-        # In float32 also under mixed precision (the P.862 filters are recursive).
+        # In float32 also under mixed precision (P.862's filters are recursive).
         with torch.autocast(device_type=estimate.device.type, enabled=False):
             values = self.score(estimate.float(), target.float())
         return torch.nan_to_num(values, nan=0.0, posinf=0.0).mean()
