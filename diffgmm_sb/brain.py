@@ -174,7 +174,7 @@ class DiffGMMBrain(sb.Brain):
             self.loss_terms["nll"] += nll.detach()
             self.loss_terms["mse"] += mse.detach()
             for name, value in values.items():
-                self.loss_terms[name] += value.detach()
+                self.loss_terms[name] = self.loss_terms.get(name, 0.0) + value.detach()
             self.loss_terms["batches"] += 1
         self._score(batch, enhanced, stage)
         return loss
@@ -255,8 +255,8 @@ class DiffGMMBrain(sb.Brain):
 
     def on_stage_start(self, stage, epoch=None):
         """Fresh metric trackers for the stage."""
+        # The terms on s_hat are added as they are first computed.
         self.loss_terms = {"nll": 0.0, "mse": 0.0, "batches": 0}
-        self.loss_terms.update({name: 0.0 for name, _, _ in self._spectral_terms()})
         if stage != sb.Stage.TRAIN:
             self.enhanced_metrics = self._trackers()
             if stage == sb.Stage.VALID and hasattr(self, "_valid_noisy"):
@@ -276,7 +276,7 @@ class DiffGMMBrain(sb.Brain):
         }
         for name, weight, _ in self._spectral_terms():
             if weight > 0:
-                means[name] = float(self.loss_terms[name]) / steps
+                means[name] = float(self.loss_terms.get(name, 0.0)) / steps
         return means
 
     def _summary(self, stage, stage_loss):
