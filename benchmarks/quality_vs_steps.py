@@ -57,6 +57,26 @@ def load_sets(manifests, pair_folders, data_folder, workdir, sample_rate):
     return sets
 
 
+def model_and_sets_parser(description):
+    """Arguments shared by the scripts that score one model on several sets."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("model", help="training run folder or model folder")
+    parser.add_argument("--manifest", nargs="*", default=[], help="JSON manifests")
+    parser.add_argument("--pairs", nargs="*", default=[], help="clean/ + noisy/ folders")
+    parser.add_argument("--data-folder", default="data/starter", help="for {data_root}")
+    parser.add_argument("--threads", type=int, default=2)
+    return parser
+
+
+def load_model_and_sets(args, workdir):
+    """The enhancer and the sets named by ``model_and_sets_parser``'s arguments."""
+    enhancer = load_enhancer(args.model, workdir)
+    sets = load_sets(
+        args.manifest, args.pairs, args.data_folder, workdir, enhancer.sample_rate
+    )
+    return enhancer, sets
+
+
 def score(enhancer, pairs, steps, with_noisy=True):
     """Mean enhanced metrics (and, ``with_noisy``, the noisy input's: ``n_*``), and RTF."""
     systems = ("", "n_") if with_noisy else ("",)
@@ -79,21 +99,13 @@ def score(enhancer, pairs, steps, with_noisy=True):
 
 def main(argv=None):
     """Prints the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", help="training run folder or model folder")
-    parser.add_argument("--manifest", nargs="*", default=[], help="JSON manifests")
-    parser.add_argument("--pairs", nargs="*", default=[], help="clean/ + noisy/ folders")
-    parser.add_argument("--data-folder", default="data/starter", help="for {data_root}")
+    parser = model_and_sets_parser(__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[1, 2, 3, 6])
     parser.add_argument("--final-gamma", type=float, nargs="*", default=[])
-    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as workdir:
-        enhancer = load_enhancer(args.model, workdir)
-        sets = load_sets(
-            args.manifest, args.pairs, args.data_folder, workdir, enhancer.sample_rate
-        )
+        enhancer, sets = load_model_and_sets(args, workdir)
         gammas = args.final_gamma or [enhancer.hparams.sampler_final_gamma]
         print("| set | steps | γ_end | PESQ-wb | STOI | SI-SDR (dB) | RTF |")
         print("|---|---|---|---|---|---|---|")

@@ -1,0 +1,39 @@
+"""benchmarks/gain_by_snr.py: gain by local SNR and the speech/noise split."""
+
+import os
+import sys
+
+import pytest
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
+import gain_by_snr  # noqa: E402
+
+
+def _tones(freq, seconds=2.0, rate=16000):
+    t = torch.arange(int(seconds * rate)) / rate
+    return torch.sin(2 * torch.pi * freq * t).unsqueeze(0)
+
+
+def test_gain_is_read_in_the_snr_bin_of_each_component():
+    clean = _tones(500.0)  # speech at 500 Hz, far above the noise there
+    noise = 0.3 * _tones(2000.0)  # noise alone at 2 kHz: local SNR far below -10 dB
+    noisy = clean + noise
+    enhanced = clean + 0.1 * noise  # -20 dB on the noise, 0 dB on the speech
+    energy, weighted = gain_by_snr.gain_by_snr(enhanced, noisy, clean)
+    gains = weighted / energy.clamp(min=1e-12)
+    lowest, highest = 0, len(gain_by_snr.SNR_EDGES) - 2
+    assert float(gains[lowest]) == pytest.approx(-20.0, abs=0.5)
+    assert float(gains[highest]) == pytest.approx(0.0, abs=0.5)
+    share = energy / energy.sum()
+    assert float(share[lowest] + share[highest]) > 0.95
+
+
+def test_split_scores_find_the_noise_in_the_residual():
+    clean = 0.1 * torch.randn(1, 16000, generator=torch.Generator().manual_seed(0))
+    noisy = clean + 0.05 * torch.randn(1, 16000, generator=torch.Generator().manual_seed(1))
+    scores = gain_by_snr.split_scores(noisy, noisy, clean)  # nothing removed
+    distortion = scores["speech distortion only (G S)"]
+    residual = scores["residual noise only (s + G N)"]
+    assert distortion[1] > 0.99 and distortion[0] > 4.0
+    assert residual[1] < 0.95 and residual[0] < distortion[0] - 0.5
