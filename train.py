@@ -84,6 +84,8 @@ def main():
             "noise_eq_prob": hparams["noise_eq_prob"],
             "reverb_prob": hparams["reverb_prob"],
             "bandlimit_prob": hparams["bandlimit_prob"],
+            "babble_tracks": hparams.get("babble_tracks", 0),
+            "babble_talkers": hparams.get("babble_talkers"),
         }
     )
 

@@ -70,7 +70,7 @@ def change_speed(wav, length, sample_rate, factor):
     torch.Size([16000])
     """
     need = int(np.ceil(length * factor)) + 1
-    excerpt = torch.from_numpy(fit_length(wav.numpy(), need, _numpy_rng()))
+    excerpt = torch.from_numpy(fit_length(wav.numpy(), need, numpy_rng()))
     out = AF.resample(excerpt, int(sample_rate * factor), sample_rate)
     return out[:length]
 
@@ -155,7 +155,7 @@ class NoisyMixer:
             factor = random.choice(NOISE_SPEEDS)
             excerpt = change_speed(wav, length, self.sample_rate, factor)
         else:
-            excerpt = torch.from_numpy(fit_length(wav.numpy(), length, _numpy_rng()))
+            excerpt = torch.from_numpy(fit_length(wav.numpy(), length, numpy_rng()))
         if random.random() < self.noise_eq_prob:
             excerpt = random_shelves(excerpt, self.sample_rate)
         return excerpt, category
@@ -183,6 +183,6 @@ class NoisyMixer:
         return noisy.float(), clean.float()
 
 
-def _numpy_rng():
+def numpy_rng():
     """A numpy generator seeded from Python's ``random`` (seeded by SpeechBrain)."""
     return np.random.default_rng(random.getrandbits(63))

@@ -28,7 +28,8 @@ import torchaudio.functional as AF
 from speechbrain.dataio.dataio import read_audio
 from speechbrain.dataio.dataset import DynamicItemDataset
 
-from diffgmm_sb.augment import NoisyMixer, random_shelves
+from diffgmm_sb.augment import NoisyMixer, numpy_rng, random_shelves
+from diffgmm_sb.noise import babble
 
 # Problems listed in full in a ManifestError before the rest are counted.
 MAX_LISTED_PROBLEMS = 50
@@ -308,6 +309,56 @@ def _noise_pool(path, data_folder):
     return list(pool.values())
 
 
+# Babble made from the training speech: the length of each track, and the
+# utterances of each speaker it draws from.
+BABBLE_SECONDS = 10.0
+BABBLE_UTTERANCES_PER_SPEAKER = 20
+
+
+def babble_tracks(dataset, tracks, talkers, sample_rate, rng):
+    """Babble noise made from the clean speech of a training ``dataset``.
+
+    Each of the ``tracks`` tracks (``BABBLE_SECONDS`` long) sums a number of
+    talkers drawn uniformly from the range ``talkers``, each a different
+    speaker (``spk_id``; entries without one form one speaker) as long as
+    there are enough, from up to ``BABBLE_UTTERANCES_PER_SPEAKER`` of their
+    utterances. Training speakers only, so the valid and test voices stay
+    unheard.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> path = getfixture("tmp_path") / "a.wav"
+    >>> sf.write(path, np.random.default_rng(0).standard_normal(800) * 0.1, 16000)
+    >>> data = DynamicItemDataset({"u": {"clean_wav": str(path), "spk_id": "a"}})
+    >>> out = babble_tracks(data, 2, (2, 3), 16000, np.random.default_rng(0))
+    >>> len(out), out[0].shape
+    (2, torch.Size([160000]))
+    """
+    speakers = {}
+    for entry in dataset.data.values():
+        speakers.setdefault(entry.get("spk_id"), []).append(entry["clean_wav"])
+    speakers = list(speakers.values())
+    loaded = {}
+
+    def utterances(paths):
+        count = min(len(paths), BABBLE_UTTERANCES_PER_SPEAKER)
+        chosen = [paths[i] for i in rng.choice(len(paths), count, replace=False)]
+        for path in chosen:
+            if path not in loaded:
+                loaded[path] = _audio(path).numpy()
+        return [loaded[path] for path in chosen]
+
+    out = []
+    for _ in range(tracks):
+        count = int(rng.integers(talkers[0], talkers[1] + 1))
+        who = rng.choice(len(speakers), count, replace=count > len(speakers))
+        voices = [utterances(speakers[i]) for i in who]
+        length = int(BABBLE_SECONDS * sample_rate)
+        out.append(torch.from_numpy(babble(rng, voices, length)))
+    return out
+
+
 @sb.utils.data_pipeline.takes("noisy_wav", "clean_wav")
 @sb.utils.data_pipeline.provides("noisy_sig", "clean_sig")
 def _pair_pipeline(noisy_wav, clean_wav):
@@ -358,9 +409,11 @@ def dataio_prep(hparams):
     ``test_annotation``, ``noise_annotation`` (dynamic mixing only),
     ``segment_seconds``, ``sample_rate``, ``train_snr_range``,
     ``train_equalize`` (random bass/treble shelves on the clean training speech),
-    ``train_speeds`` (speed-perturbation factors) and the probabilities of
-    ``diffgmm_sb.augment.NoisyMixer`` (``MIXING_PROBABILITIES``), all for
-    dynamic mixing only.
+    ``train_speeds`` (speed-perturbation factors), ``babble_tracks`` and
+    ``babble_talkers`` (a babble category of that many tracks added to the
+    noise, made from the training speech by ``babble_tracks``; 0: none) and
+    the probabilities of ``diffgmm_sb.augment.NoisyMixer``
+    (``MIXING_PROBABILITIES``), all for dynamic mixing only.
     """
     data_folder = hparams["data_folder"]
     segment = int(hparams["segment_seconds"] * hparams["sample_rate"])
@@ -382,8 +435,19 @@ def dataio_prep(hparams):
     if _has_noisy(hparams["train_annotation"]):
         sb.dataio.dataset.add_dynamic_item([datasets["train"]], train_pair_pipeline)
     else:
+        pool = _noise_pool(hparams["noise_annotation"], data_folder)
+        if hparams.get("babble_tracks", 0) > 0:
+            pool.append(
+                babble_tracks(
+                    datasets["train"],
+                    hparams["babble_tracks"],
+                    hparams["babble_talkers"],
+                    hparams["sample_rate"],
+                    numpy_rng(),
+                )
+            )
         mixer = NoisyMixer(
-            _noise_pool(hparams["noise_annotation"], data_folder),
+            pool,
             hparams["train_snr_range"],
             hparams["sample_rate"],
             **{key: hparams.get(key, 0.0) for key in MIXING_PROBABILITIES},

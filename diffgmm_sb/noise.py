@@ -1,4 +1,5 @@
-"""Noise we make ourselves: coloured, hum, modulated, and typing from real clicks.
+"""Noise we make ourselves: coloured, hum, modulated, typing from real clicks,
+and babble from real training speech.
 
 These complement the real recorded noise of the starter corpus. Every
 generator takes a ``numpy.random.Generator`` so the corpus is reproducible.
@@ -97,3 +98,40 @@ def typing(rng, clicks, length, sample_rate=16000, rate=7.0):
         end = min(length, pos + len(click))
         out[pos:end] += click[: end - pos]
     return out
+
+
+def babble(rng, talkers, length):
+    """Babble: several talkers speaking at once, unit RMS.
+
+    Each talker is a stream of its utterances, drawn at random and each
+    scaled to unit RMS, joined end to end and cut at a random offset; the
+    streams are summed. Made from the training speakers, it is the
+    cafe/canteen/meeting-room noise that no recorded ambience supplies.
+
+    Arguments
+    ---------
+    rng : numpy.random.Generator
+    talkers : list of list of numpy arrays
+        The utterances of each talker.
+    length : int
+        Output length in samples.
+
+    Example
+    -------
+    >>> rng = np.random.default_rng(0)
+    >>> talkers = [[rng.standard_normal(300)], [rng.standard_normal(500)] * 2]
+    >>> x = babble(rng, talkers, 4000)
+    >>> x.shape, round(float(np.sqrt(np.mean(x**2))), 3)
+    ((4000,), 1.0)
+    """
+    out = np.zeros(length)
+    for utterances in talkers:
+        stream, total = [], 0
+        while total < 2 * length:
+            utterance = utterances[int(rng.integers(len(utterances)))]
+            stream.append(utterance / (np.sqrt(np.mean(utterance**2)) + 1e-8))
+            total += len(utterance)
+        stream = np.concatenate(stream)
+        start = int(rng.integers(0, len(stream) - length + 1))
+        out += stream[start : start + length]
+    return (out / (np.sqrt(np.mean(out**2)) + 1e-12)).astype(np.float32)

@@ -9,9 +9,16 @@ import pytest
 import soundfile as sf
 import torch
 from fixture_corpus import make_corpus
+from speechbrain.dataio.dataset import DynamicItemDataset
 
 from diffgmm_sb import starter_corpus
-from diffgmm_sb.data import ManifestError, dataio_prep, load_manifest, write_pairs_manifest
+from diffgmm_sb.data import (
+    ManifestError,
+    babble_tracks,
+    dataio_prep,
+    load_manifest,
+    write_pairs_manifest,
+)
 from diffgmm_sb.debian_sources import SourceUnavailable, extract_members, fetch_package
 
 
@@ -140,3 +147,45 @@ def test_klettres_keeps_clean_takes_only(tmp_path):
     assert 0.4 < record["length"] < 0.7  # silence trimmed
     path = record["clean_wav"].format(data_root=str(tmp_path / "data"))
     assert sf.info(path).samplerate == 16000
+
+
+def _tone_speakers(folder, freqs):
+    """A training dataset with one speaker per tone frequency (two files each)."""
+    entries = {}
+    t = np.arange(8000) / 16000
+    for i, freq in enumerate(freqs):
+        for j in range(2):
+            path = os.path.join(folder, f"s{i}_{j}.wav")
+            sf.write(path, 0.1 * np.sin(2 * np.pi * freq * t), 16000)
+            entries[f"s{i}_{j}"] = {"clean_wav": path, "spk_id": f"s{i}", "length": 0.5}
+    return DynamicItemDataset(entries)
+
+
+def _tone_power(wav, freq):
+    spectrum = np.abs(np.fft.rfft(wav.numpy())) ** 2
+    return spectrum[int(freq * len(wav) / 16000)] / spectrum.sum()
+
+
+def test_babble_tracks_sum_distinct_training_speakers_at_equal_level(tmp_path):
+    freqs = (300.0, 700.0, 1100.0)
+    data = _tone_speakers(str(tmp_path), freqs)
+    tracks = babble_tracks(data, 3, (3, 3), 16000, np.random.default_rng(0))
+    for track in tracks:
+        assert track.shape == (160000,)
+        assert float(track.pow(2).mean().sqrt()) == pytest.approx(1.0, abs=1e-3)
+        shares = [_tone_power(track, f) for f in freqs]
+        # every speaker is in, each with about a third of the power
+        assert min(shares) > 0.15 and max(shares) < 0.5
+
+
+def test_babble_category_keeps_mixing_at_the_asked_snr(tmp_path):
+    hparams = _hparams(make_corpus(str(tmp_path))) | {
+        "babble_tracks": 2,
+        "babble_talkers": [2, 3],
+        "second_noise_prob": 1.0,
+    }
+    datasets = dataio_prep(hparams)
+    for item in list(datasets["train"])[:6]:
+        noisy, clean = item["noisy_sig"], item["clean_sig"]
+        snr = 10 * torch.log10(clean.pow(2).sum() / (noisy - clean).pow(2).sum())
+        assert -0.01 <= float(snr) <= 5.01
