@@ -23,19 +23,10 @@ import torch
 from quality_vs_steps import load_model_and_sets, model_and_sets_parser
 
 from diffgmm_sb.metrics import pesq_wb, stoi
+from diffgmm_sb.spectral import Spectrogram
 
 SNR_EDGES = (-math.inf, -10, -5, 0, 5, 10, 15, 20, math.inf)
-N_FFT, HOP = 512, 128
-
-
-def _stft(wav):
-    window = torch.hann_window(N_FFT)
-    return torch.stft(wav, N_FFT, HOP, window=window, return_complex=True)
-
-
-def _istft(spec, length):
-    window = torch.hann_window(N_FFT)
-    return torch.istft(spec, N_FFT, HOP, window=window, length=length)
+STFT = Spectrogram(n_fft=512, hop_length=128)
 
 
 def split_scores(enhanced, noisy, clean):
@@ -50,12 +41,12 @@ def split_scores(enhanced, noisy, clean):
     1.0
     """
     length = noisy.shape[-1]
-    spec_x, spec_y = _stft(noisy), _stft(enhanced)
+    spec_x, spec_y = STFT(noisy), STFT(enhanced)
     gain = spec_y / (spec_x + 1e-9)
     parts = {
-        "speech distortion only (G S)": _istft(gain * _stft(clean), length),
+        "speech distortion only (G S)": STFT.inverse(gain * STFT(clean), length),
         "residual noise only (s + G N)": clean
-        + _istft(gain * _stft(noisy - clean), length),
+        + STFT.inverse(gain * STFT(noisy - clean), length),
     }
     return {
         name: (float(pesq_wb(wav, clean)[0]), float(stoi(wav, clean)[0]))
@@ -73,11 +64,11 @@ def gain_by_snr(enhanced, noisy, clean, sample_rate=16000):
     >>> bool(torch.allclose(weighted, torch.zeros_like(weighted), atol=1e-3))
     True
     """
-    spec_x, spec_y, spec_s = _stft(noisy), _stft(enhanced), _stft(clean)
+    spec_x, spec_y, spec_s = STFT(noisy), STFT(enhanced), STFT(clean)
     spec_n = spec_x - spec_s
     gain_db = 20 * torch.log10((spec_y.abs() / (spec_x.abs() + 1e-9)).clamp(1e-4, 1.0))
     snr = 10 * torch.log10((spec_s.abs() ** 2 + 1e-12) / (spec_n.abs() ** 2 + 1e-12))
-    freqs = torch.arange(spec_x.shape[-2])[:, None] * sample_rate / N_FFT
+    freqs = torch.arange(STFT.bins)[:, None] * sample_rate / STFT.n_fft
     weight = spec_x.abs() ** 2 * ((freqs > 150) & (freqs < 4500))
     energy = torch.zeros(len(SNR_EDGES) - 1)
     weighted = torch.zeros(len(SNR_EDGES) - 1)
