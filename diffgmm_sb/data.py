@@ -349,12 +349,12 @@ def babble_tracks(dataset, tracks, talkers, sample_rate, rng):
                 loaded[path] = _audio(path).numpy()
         return [loaded[path] for path in chosen]
 
+    length = int(BABBLE_SECONDS * sample_rate)
     out = []
     for _ in range(tracks):
         count = int(rng.integers(talkers[0], talkers[1] + 1))
         who = rng.choice(len(speakers), count, replace=count > len(speakers))
         voices = [utterances(speakers[i]) for i in who]
-        length = int(BABBLE_SECONDS * sample_rate)
         out.append(torch.from_numpy(babble(rng, voices, length)))
     return out
 

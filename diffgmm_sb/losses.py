@@ -19,6 +19,7 @@ Authors
 """
 
 import functools
+import importlib
 import warnings
 
 import torch
@@ -146,6 +147,16 @@ def loudness_loss(estimate, target, sample_rate=16000, n_fft=512, hop=128, bands
     )
 
 
+def _surrogate_class(module, name, weight_key, package):
+    """``module.name``, imported on first use; a clear error naming the package if absent."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as err:  # pragma: no cover - a dependency of setup.py
+        raise ImportError(
+            f"{weight_key} > 0 needs the {package} package: pip install {package}"
+        ) from err
+
+
 class _ReferenceScoredLoss(torch.nn.Module):
     """What the metric surrogates (PESQ, STOI) share.
 
@@ -209,12 +220,7 @@ class PesqSurrogateLoss(_ReferenceScoredLoss):
 
     def __init__(self, sample_rate=16000, min_rms=1e-3):
         super().__init__(min_rms, PESQ_MIN_SAMPLES)
-        try:
-            from torch_pesq import PesqLoss
-        except ImportError as err:  # pragma: no cover - a dependency of setup.py
-            raise ImportError(
-                "pesq_weight > 0 needs the torch-pesq package: pip install torch-pesq"
-            ) from err
+        PesqLoss = _surrogate_class("torch_pesq", "PesqLoss", "pesq_weight", "torch-pesq")
         self.pesq = PesqLoss(1.0, sample_rate=sample_rate)
         for param in self.pesq.parameters():
             param.requires_grad_(False)
@@ -255,12 +261,9 @@ class StoiSurrogateLoss(_ReferenceScoredLoss):
 
     def __init__(self, sample_rate=16000, min_rms=1e-3):
         super().__init__(min_rms, sample_rate // 2)
-        try:
-            from torch_stoi import NegSTOILoss
-        except ImportError as err:  # pragma: no cover - a dependency of setup.py
-            raise ImportError(
-                "stoi_weight > 0 needs the torch-stoi package: pip install torch-stoi"
-            ) from err
+        NegSTOILoss = _surrogate_class(
+            "torch_stoi", "NegSTOILoss", "stoi_weight", "torch-stoi"
+        )
         with warnings.catch_warnings():  # its resampler's deprecated method name
             warnings.filterwarnings("ignore", message=".*sinc_interpolation.*")
             self.stoi = NegSTOILoss(sample_rate, use_vad=True)
