@@ -68,6 +68,7 @@ class DiffGMMBrain(sb.Brain):
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
     ``sampler_final_gamma`` (default 0), ``loudness_weight`` (default 0),
     ``pesq_weight`` (default 0, see ``diffgmm_sb.losses.PesqSurrogateLoss``),
+    ``pesq_mos`` (default False: the PESQ term on the raw disturbance),
     ``stoi_weight`` (default 0, see ``diffgmm_sb.losses.StoiSurrogateLoss``),
     ``stft_excess_weight`` (default 1, see ``multi_resolution_stft_loss``),
     ``lr_step_annealing`` (a per-step scheduler such as SpeechBrain's
@@ -183,7 +184,8 @@ class DiffGMMBrain(sb.Brain):
     def _pesq_loss(self):
         """The PESQ term's module, built (and moved to the device) on first use."""
         rate = getattr(self.hparams, "sample_rate", 16000)
-        return PesqSurrogateLoss(rate).to(self.device)
+        mos = getattr(self.hparams, "pesq_mos", False)
+        return PesqSurrogateLoss(rate, mos=mos).to(self.device)
 
     @functools.cached_property
     def _stoi_loss(self):

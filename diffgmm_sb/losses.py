@@ -20,6 +20,7 @@ Authors
 
 import functools
 import importlib
+import math
 import warnings
 
 import torch
@@ -30,6 +31,9 @@ COMPRESSION = 0.3
 LOUDNESS_EXPONENT = 0.23  # Zwicker's power law, as in PESQ's loudness model
 DEFAULT_RESOLUTIONS = ((512, 128), (1024, 256), (256, 64))  # (n_fft, hop)
 PESQ_MIN_SAMPLES = 512 + 19 * 256  # P.862 averages disturbances over 20 frames of 256
+PESQ_DITHER = 1e-5  # RMS of the dither of the PESQ term's estimate (unit-RMS input)
+# MOS-LQO of an undisturbed signal: P.862.2's mapping of the raw score 4.5.
+PESQ_MOS_MAX = 0.999 + 4.0 / (1.0 + math.exp(-1.3669 * 4.5 + 3.8224))
 
 
 def _magnitude(wav, n_fft, hop):
@@ -206,6 +210,11 @@ class PesqSurrogateLoss(_ReferenceScoredLoss):
     min_rms : float
         Rows whose reference RMS is below this (in the units of the input)
         are not scored.
+    mos : bool
+        Score ``MOS_MAX - MOS-LQO`` (P.862.2's logistic mapping of the raw
+        score, the value PESQ-wb reports) instead of the raw disturbance
+        ``0.1 D_sym + 0.0309 D_asym``: each row's gradient is then weighed by
+        the slope of that mapping, as the mean PESQ-wb of a test set weighs it.
 
     Example
     -------
@@ -216,17 +225,33 @@ class PesqSurrogateLoss(_ReferenceScoredLoss):
     True
     >>> float(loss(torch.zeros(1, 16000), torch.zeros(1, 16000)))
     0.0
+    >>> mos_loss = PesqSurrogateLoss(mos=True)
+    >>> bool(mos_loss(clean, clean) < 0.01 < mos_loss(noisy, clean))
+    True
     """
 
-    def __init__(self, sample_rate=16000, min_rms=1e-3):
+    def __init__(self, sample_rate=16000, min_rms=1e-3, mos=False):
         super().__init__(min_rms, PESQ_MIN_SAMPLES)
         PesqLoss = _surrogate_class("torch_pesq", "PesqLoss", "pesq_weight", "torch-pesq")
         self.pesq = PesqLoss(1.0, sample_rate=sample_rate)
+        self.mos = mos
         for param in self.pesq.parameters():
             param.requires_grad_(False)
 
     def score(self, estimate, target):
-        """P.862's weighted disturbance of each row."""
+        """P.862's weighted disturbance (or ``MOS_MAX - MOS-LQO``) of each row.
+
+        A fixed dither 100 dB below unit RMS is added to both signals: a frame
+        of digital silence (the zeroed padding of a shorter utterance in the
+        batch) has spectral magnitudes of exactly 0, where ``|X|``'s gradient
+        is NaN (also for the reference, which P.862 scales by the larger peak
+        of the two).
+        """
+        dither = torch.randn(estimate.shape[-1], generator=torch.Generator().manual_seed(0))
+        dither = PESQ_DITHER * dither.to(estimate.device)
+        estimate, target = estimate + dither, target + dither
+        if self.mos:
+            return PESQ_MOS_MAX - self.pesq.mos(target, estimate)
         return self.pesq(target, estimate)
 
 

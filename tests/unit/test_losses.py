@@ -78,6 +78,32 @@ def test_pesq_surrogate_ranks_like_pesq_and_has_finite_gradients():
     assert float(estimate.grad[0].abs().max()) > 0.0
 
 
+@pytest.mark.parametrize("mos", [False, True])
+def test_pesq_surrogate_has_finite_gradients_on_padded_rows(mos):
+    """Zeroed padding after a shorter utterance (a batch of 2 s segments) gave NaN."""
+    torch.manual_seed(0)
+    clean = 0.1 * torch.randn(2, 32000)
+    clean[:, 20000:] = 0.0
+    estimate = clean + 0.05 * torch.randn(2, 32000)
+    estimate[:, 20000:] = 0.0
+    estimate.requires_grad_()
+    value = PesqSurrogateLoss(mos=mos)(estimate, clean)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(estimate.grad).all()
+    assert float(estimate.grad[:, :20000].abs().max()) > 0.0
+
+
+def test_pesq_surrogate_on_mos_follows_the_raw_disturbance():
+    """4.64 - MOS-LQO rises with the noise; an undisturbed signal costs (nearly) 0."""
+    torch.manual_seed(0)
+    clean = 0.1 * torch.randn(3, 16000)
+    noise = 0.1 * torch.randn(3, 16000)
+    mos = PesqSurrogateLoss(mos=True)
+    values = [float(mos(clean + g * noise, clean)) for g in (0.05, 0.3, 1.0, 3.0)]
+    assert values[0] < values[1] < values[2] < values[3] < 3.64
+    assert float(mos(clean, clean)) < 0.01
+
+
 def _speech_like(rows=3, seconds=1.0, sample_rate=16000):
     """Noise under a 4 Hz syllable-rate envelope: STOI needs modulated envelopes."""
     n = int(seconds * sample_rate)
