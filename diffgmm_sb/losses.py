@@ -31,7 +31,7 @@ COMPRESSION = 0.3
 LOUDNESS_EXPONENT = 0.23  # Zwicker's power law, as in PESQ's loudness model
 DEFAULT_RESOLUTIONS = ((512, 128), (1024, 256), (256, 64))  # (n_fft, hop)
 PESQ_MIN_SAMPLES = 512 + 19 * 256  # P.862 averages disturbances over 20 frames of 256
-PESQ_DITHER = 1e-5  # RMS of the dither of the PESQ term's estimate (unit-RMS input)
+PESQ_DITHER = 1e-5  # RMS of the fixed dither the PESQ term adds to both signals (unit-RMS input)
 # MOS-LQO of an undisturbed signal: P.862.2's mapping of the raw score 4.5.
 PESQ_MOS_MAX = 0.999 + 4.0 / (1.0 + math.exp(-1.3669 * 4.5 + 3.8224))
 
@@ -211,7 +211,7 @@ class PesqSurrogateLoss(_ReferenceScoredLoss):
         Rows whose reference RMS is below this (in the units of the input)
         are not scored.
     mos : bool
-        Score ``MOS_MAX - MOS-LQO`` (P.862.2's logistic mapping of the raw
+        Score ``PESQ_MOS_MAX - MOS-LQO`` (4.64 - MOS-LQO; P.862.2's logistic mapping of the raw
         score, the value PESQ-wb reports) instead of the raw disturbance
         ``0.1 D_sym + 0.0309 D_asym``: each row's gradient is then weighed by
         the slope of that mapping, as the mean PESQ-wb of a test set weighs it.
@@ -239,7 +239,7 @@ class PesqSurrogateLoss(_ReferenceScoredLoss):
             param.requires_grad_(False)
 
     def score(self, estimate, target):
-        """P.862's weighted disturbance (or ``MOS_MAX - MOS-LQO``) of each row.
+        """P.862's weighted disturbance (or ``PESQ_MOS_MAX - MOS-LQO``) of each row.
 
         A fixed dither 100 dB below unit RMS is added to both signals: a frame
         of digital silence (the zeroed padding of a shorter utterance in the

@@ -93,7 +93,7 @@ def test_pesq_surrogate_has_finite_gradients_on_padded_rows(mos):
     assert float(estimate.grad[:, :20000].abs().max()) > 0.0
 
 
-def test_pesq_surrogate_on_mos_follows_the_raw_disturbance():
+def test_pesq_surrogate_on_mos_rises_with_the_noise():
     """4.64 - MOS-LQO rises with the noise; an undisturbed signal costs (nearly) 0."""
     torch.manual_seed(0)
     clean = 0.1 * torch.randn(3, 16000)
