@@ -31,7 +31,7 @@ COMPRESSION = 0.3
 LOUDNESS_EXPONENT = 0.23  # Zwicker's power law, as in PESQ's loudness model
 DEFAULT_RESOLUTIONS = ((512, 128), (1024, 256), (256, 64))  # (n_fft, hop)
 PESQ_MIN_SAMPLES = 512 + 19 * 256  # P.862 averages disturbances over 20 frames of 256
-PESQ_DITHER = 1e-5  # RMS of the fixed dither the PESQ term adds to both signals (unit-RMS input)
+PESQ_DITHER = 1e-5  # RMS of the fixed dither on both signals of the PESQ term
 # MOS-LQO of an undisturbed signal: P.862.2's mapping of the raw score 4.5.
 PESQ_MOS_MAX = 0.999 + 4.0 / (1.0 + math.exp(-1.3669 * 4.5 + 3.8224))
 
