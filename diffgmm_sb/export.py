@@ -67,6 +67,7 @@ KIND_KEYS = {
         "refine_channels",
         "snr_smooth_frames",
         "eval_snr_smooth_frames",
+        "eval_gain_power",
     ),
 }
 # Inference settings of a model folder and their defaults.
@@ -77,6 +78,7 @@ LATER_KEYS = {
     "refine_channels": 0,
     "snr_smooth_frames": 1,
     "eval_snr_smooth_frames": None,
+    "eval_gain_power": 1.0,
 }
 
 
@@ -86,7 +88,7 @@ def network_keys(network):
     Example
     -------
     >>> network_keys("spectral")[-3:]
-    ('refine_channels', 'snr_smooth_frames', 'eval_snr_smooth_frames')
+    ('snr_smooth_frames', 'eval_snr_smooth_frames', 'eval_gain_power')
     """
     return (*COMMON_KEYS, *KIND_KEYS[network])
 
@@ -148,6 +150,7 @@ VALUE_CHECKS = {
     "refine_channels": _integer(0, 1024),
     "snr_smooth_frames": _integer(1, 63),
     "eval_snr_smooth_frames": _integer(1, 63, optional=True),
+    "eval_gain_power": _number(0.1, 10.0),
     "chunk_seconds": _number(0.01, 3600.0),
     "overlap_seconds": _number(0.0, 60.0),
 }
@@ -273,6 +276,7 @@ _NETWORK_YAML = {
         refine_channels: !ref <refine_channels>
         snr_smooth_frames: !ref <snr_smooth_frames>
         eval_snr_smooth_frames: !ref <eval_snr_smooth_frames>
+        eval_gain_power: !ref <eval_gain_power>
 """,
 }
 

@@ -52,6 +52,30 @@ def test_a_full_mask_gives_the_state_as_residual_and_an_empty_one_keeps_it():
     assert head(features, state).mean().abs().max() < 1e-6
 
 
+def test_the_gain_power_deepens_the_masks_in_evaluation_only():
+    head = MaskMixtureHead(
+        8, num_components=2, n_fft=64, hop_length=16, eval_gain_power=2.0
+    )
+    state = torch.randn(1, 777)
+    features = torch.randn(1, 8, 777 // 16 + 1)
+    _fixed_masks(head, 0.0)  # M = 0.5: half of the state is residual
+    assert torch.allclose(head(features, state).mean(), 0.5 * state, atol=1e-5)
+    head.eval()  # clean gain 0.5 ** 2: three quarters of the state is residual
+    assert torch.allclose(head(features, state).mean(), 0.75 * state, atol=1e-5)
+
+
+def test_the_gain_power_round_trips_and_old_folders_read_as_one(tmp_path):
+    model = _spectral_model().eval()
+    values = {**VALUES, "eval_gain_power": 1.5}
+    _, modules = load_model_folder(
+        write_model_folder(str(tmp_path / "m"), values, model.state_dict())
+    )
+    assert modules["diffgmm"].head.eval_gain_power == 1.5
+    path = tmp_path / "hyperparams.yaml"
+    path.write_text("".join(f"{key}: {value}\n" for key, value in VALUES.items()))
+    assert read_network_values(str(path))["eval_gain_power"] == 1.0
+
+
 def test_noise_floor_feature_separates_bursts_from_stationary_noise():
     torch.manual_seed(0)
     power = torch.distributions.Exponential(1.0).sample((1, 8, 300))
