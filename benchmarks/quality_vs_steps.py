@@ -126,16 +126,17 @@ def main(argv=None):
         enhancer, sets = load_model_and_sets(args, workdir)
         gammas = args.final_gamma or [enhancer.hparams.sampler_final_gamma]
         head = enhancer.mods.diffgmm.head
-        if args.gain_power and not hasattr(head, "eval_gain_power"):
+        has_power = hasattr(head, "eval_gain_power")  # the STFT network's head
+        if args.gain_power and not has_power:
             parser.error("--gain-power needs a model with the STFT network")
-        powers = args.gain_power or [getattr(head, "eval_gain_power", 1.0)]
+        powers = args.gain_power or [head.eval_gain_power if has_power else 1.0]
         print("| set | steps | γ_end | p | PESQ-wb | STOI | SI-SDR (dB) | RTF |")
         print("|---|---|---|---|---|---|---|---|")
         for name, pairs in sets.items():
             first = True
             for steps, gamma, power in itertools.product(args.steps, gammas, powers):
                 enhancer.final_gamma = gamma
-                if hasattr(head, "eval_gain_power"):
+                if has_power:
                     head.eval_gain_power = power
                 m = score(enhancer, pairs, steps, with_noisy=first)
                 if first:

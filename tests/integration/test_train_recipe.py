@@ -8,9 +8,9 @@ import os
 
 import soundfile as sf
 import torch
-import yaml
 from recipe import DDP_ARGS, DDP_LAUNCHER, epochs, run_recipe
 
+from diffgmm_sb.checkpoints import AtomicCheckpointer
 from diffgmm_sb.export import export_pretrained
 from diffgmm_sb.inference import DiffGMMEnhancement
 
@@ -51,15 +51,15 @@ def test_training_improves_and_test_stage_writes_outputs(tmp_path):
 def test_two_process_gloo_ddp_runs_and_checkpoints(tmp_path):
     out = run_recipe(tmp_path, "--number_of_epochs=2", *DDP_ARGS, launcher=DDP_LAUNCHER)
     assert len(epochs((out / "train_log.txt").read_text())) == 2
-    checkpoints = [d for d in os.listdir(out / "save") if d.startswith("CKPT")]
+    folders = [d for d in os.listdir(out / "save") if d.startswith("CKPT")]
+    checkpoints = AtomicCheckpointer(str(out / "save")).list_checkpoints()
+    assert len(checkpoints) == len(folders)  # none incomplete
     # Kept: the last epoch's checkpoint and, when another epoch scored a
     # higher validation PESQ, that one too.
-    metas = [
-        yaml.safe_load((out / "save" / c / "CKPT.yaml").read_text()) for c in checkpoints
-    ]
+    metas = [c.meta for c in checkpoints]
     assert 2 in [m["epoch"] for m in metas] and len(checkpoints) <= 2, metas
     if len(checkpoints) == 2:
         last, other = sorted(metas, key=lambda m: -m["epoch"])
         assert other["pesq"] >= last["pesq"], metas
     for c in checkpoints:
-        assert (out / "save" / c / "diffgmm.ckpt").is_file()
+        assert os.path.isfile(os.path.join(c.path, "diffgmm.ckpt"))
