@@ -86,6 +86,7 @@ def main():
             "bandlimit_prob": hparams["bandlimit_prob"],
             "babble_tracks": hparams.get("babble_tracks", 0),
             "babble_talkers": hparams.get("babble_talkers"),
+            "babble_rt60": hparams.get("babble_rt60"),
         }
     )
 

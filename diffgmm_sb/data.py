@@ -28,7 +28,7 @@ import torchaudio.functional as AF
 from speechbrain.dataio.dataio import read_audio
 from speechbrain.dataio.dataset import DynamicItemDataset
 
-from diffgmm_sb.augment import NoisyMixer, numpy_rng, random_shelves
+from diffgmm_sb.augment import NoisyMixer, numpy_rng, random_shelves, synthetic_rir
 from diffgmm_sb.noise import babble
 
 # Problems listed in full in a ManifestError before the rest are counted.
@@ -313,9 +313,12 @@ def _noise_pool(path, data_folder):
 # utterances of each speaker it draws from.
 BABBLE_SECONDS = 10.0
 BABBLE_UTTERANCES_PER_SPEAKER = 20
+# Direct-to-reverberant ratios (dB) of the talkers of reverberant babble,
+# drawn per talker: distant talkers, a room's diffuse sound dominating.
+BABBLE_DRR_DB = (-6.0, 3.0)
 
 
-def babble_tracks(dataset, tracks, talkers, sample_rate, rng):
+def babble_tracks(dataset, tracks, talkers, sample_rate, rng, rt60=None):
     """Babble noise made from the clean speech of a training ``dataset``.
 
     Each of the ``tracks`` tracks (``BABBLE_SECONDS`` long) sums a number of
@@ -323,7 +326,10 @@ def babble_tracks(dataset, tracks, talkers, sample_rate, rng):
     speaker (``spk_id``; entries without one form one speaker) as long as
     there are enough, from up to ``BABBLE_UTTERANCES_PER_SPEAKER`` of their
     utterances. Training speakers only, so the valid and test voices stay
-    unheard.
+    unheard. With ``rt60`` (a range in seconds) each track is a room: its
+    RT60 is drawn from the range and every talker is heard through their
+    own synthetic impulse response with a direct-to-reverberant ratio drawn
+    from ``BABBLE_DRR_DB`` (a canteen's distant voices, not dry ones).
 
     Example
     -------
@@ -355,7 +361,12 @@ def babble_tracks(dataset, tracks, talkers, sample_rate, rng):
         count = int(rng.integers(talkers[0], talkers[1] + 1))
         who = rng.choice(len(speakers), count, replace=count > len(speakers))
         voices = [utterances(speakers[i]) for i in who]
-        out.append(torch.from_numpy(babble(rng, voices, length)))
+        rirs = None
+        if rt60:
+            room = rng.uniform(*rt60)
+            drrs = rng.uniform(*BABBLE_DRR_DB, size=count)
+            rirs = [synthetic_rir(sample_rate, room, d).numpy() for d in drrs]
+        out.append(torch.from_numpy(babble(rng, voices, length, rirs)))
     return out
 
 
@@ -411,7 +422,8 @@ def dataio_prep(hparams):
     ``train_equalize`` (random bass/treble shelves on the clean training speech),
     ``train_speeds`` (speed-perturbation factors), ``babble_tracks`` and
     ``babble_talkers`` (a babble category of that many tracks added to the
-    noise, made from the training speech by ``babble_tracks``; 0: none) and
+    noise, made from the training speech by ``babble_tracks``; 0: none),
+    ``babble_rt60`` (a range: reverberant babble; empty or absent: dry) and
     the probabilities of ``diffgmm_sb.augment.NoisyMixer``
     (``MIXING_PROBABILITIES``), all for dynamic mixing only.
     """
@@ -444,6 +456,7 @@ def dataio_prep(hparams):
                     hparams["babble_talkers"],
                     hparams["sample_rate"],
                     numpy_rng(),
+                    hparams.get("babble_rt60"),
                 )
             )
         mixer = NoisyMixer(

@@ -9,6 +9,7 @@ Authors
 """
 
 import numpy as np
+from scipy.signal import fftconvolve
 
 
 def coloured(rng, length, exponent):
@@ -100,7 +101,7 @@ def typing(rng, clicks, length, sample_rate=16000, rate=7.0):
     return out
 
 
-def babble(rng, talkers, length):
+def babble(rng, talkers, length, rirs=None):
     """Babble: several talkers speaking at once, unit RMS.
 
     Each talker is a stream of its utterances, drawn at random and each
@@ -115,6 +116,10 @@ def babble(rng, talkers, length):
         The utterances of each talker.
     length : int
         Output length in samples.
+    rirs : list of numpy arrays, optional
+        One room impulse response per talker: each talker's stream is
+        convolved with its own (distant talkers in one room), its level set
+        before the room so that the talkers stay equal at the source.
 
     Example
     -------
@@ -123,15 +128,22 @@ def babble(rng, talkers, length):
     >>> x = babble(rng, talkers, 4000)
     >>> x.shape, round(float(np.sqrt(np.mean(x**2))), 3)
     ((4000,), 1.0)
+    >>> rirs = [np.r_[0.5, np.zeros(99), 0.2], np.r_[1.0]]
+    >>> babble(rng, talkers, 4000, rirs).shape
+    (4000,)
     """
     out = np.zeros(length)
-    for utterances in talkers:
+    for i, utterances in enumerate(talkers):
+        tail = 0 if rirs is None else len(rirs[i]) - 1
         stream, total = [], 0
-        while total < 2 * length:
+        while total < 2 * (length + tail):
             utterance = utterances[int(rng.integers(len(utterances)))]
             stream.append(utterance / (np.sqrt(np.mean(utterance**2)) + 1e-8))
             total += len(utterance)
         stream = np.concatenate(stream)
-        start = int(rng.integers(0, len(stream) - length + 1))
-        out += stream[start : start + length]
+        start = int(rng.integers(0, len(stream) - length - tail + 1))
+        excerpt = stream[start : start + length + tail]
+        if rirs is not None:  # the tail before the cut rings into the track
+            excerpt = fftconvolve(excerpt, rirs[i], mode="valid")
+        out += excerpt
     return (out / (np.sqrt(np.mean(out**2)) + 1e-12)).astype(np.float32)

@@ -178,6 +178,27 @@ def test_babble_tracks_sum_distinct_training_speakers_at_equal_level(tmp_path):
         assert min(shares) > 0.15 and max(shares) < 0.5
 
 
+def _silent_share(track, frame=320):
+    """Share of 20 ms frames more than 30 dB below the track's mean power."""
+    power = track[: len(track) // frame * frame].reshape(-1, frame).pow(2).mean(1)
+    return float((power < 1e-3 * power.mean()).float().mean())
+
+
+def test_reverberant_babble_fills_the_pauses_of_its_talkers(tmp_path):
+    # one talker whose utterances are a 0.1 s burst then 0.4 s of silence
+    burst = np.zeros(8000)
+    burst[:1600] = np.random.default_rng(1).standard_normal(1600) * 0.1
+    path = str(tmp_path / "b.wav")
+    sf.write(path, burst, 16000)
+    data = DynamicItemDataset({"b": {"clean_wav": path, "spk_id": "b", "length": 0.5}})
+    dry = babble_tracks(data, 1, (1, 1), 16000, np.random.default_rng(0))[0]
+    wet = babble_tracks(data, 1, (1, 1), 16000, np.random.default_rng(0), (0.8, 0.8))[0]
+    assert float(wet.pow(2).mean().sqrt()) == pytest.approx(1.0, abs=1e-3)
+    assert bool(torch.isfinite(wet).all())
+    assert _silent_share(dry) > 0.6  # the pauses are silent when dry
+    assert _silent_share(wet) < 0.1  # and ring with the room when reverberant
+
+
 def test_babble_category_keeps_mixing_at_the_asked_snr(tmp_path):
     hparams = _hparams(make_corpus(str(tmp_path))) | {
         "babble_tracks": 2,
