@@ -365,7 +365,7 @@ def babble_tracks(dataset, tracks, talkers, sample_rate, rng, rt60=None):
         if rt60:
             room = rng.uniform(*rt60)
             drrs = rng.uniform(*BABBLE_DRR_DB, size=count)
-            rirs = [synthetic_rir(sample_rate, room, d).numpy() for d in drrs]
+            rirs = [synthetic_rir(sample_rate, room, d) for d in drrs]
         out.append(torch.from_numpy(babble(rng, voices, length, rirs)))
     return out
 

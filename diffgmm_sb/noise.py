@@ -9,7 +9,8 @@ Authors
 """
 
 import numpy as np
-from scipy.signal import fftconvolve
+import torch
+import torchaudio.functional as AF
 
 
 def coloured(rng, length, exponent):
@@ -116,7 +117,7 @@ def babble(rng, talkers, length, rirs=None):
         The utterances of each talker.
     length : int
         Output length in samples.
-    rirs : list of numpy arrays, optional
+    rirs : list of 1-D torch.Tensor, optional
         One room impulse response per talker: each talker's stream is
         convolved with its own (distant talkers in one room), its level set
         before the room so that the talkers stay equal at the source.
@@ -128,7 +129,7 @@ def babble(rng, talkers, length, rirs=None):
     >>> x = babble(rng, talkers, 4000)
     >>> x.shape, round(float(np.sqrt(np.mean(x**2))), 3)
     ((4000,), 1.0)
-    >>> rirs = [np.r_[0.5, np.zeros(99), 0.2], np.r_[1.0]]
+    >>> rirs = [torch.tensor([0.5] + [0.0] * 99 + [0.2]), torch.ones(1)]
     >>> babble(rng, talkers, 4000, rirs).shape
     (4000,)
     """
@@ -144,6 +145,7 @@ def babble(rng, talkers, length, rirs=None):
         start = int(rng.integers(0, len(stream) - length - tail + 1))
         excerpt = stream[start : start + length + tail]
         if rirs is not None:  # the tail before the cut rings into the track
-            excerpt = fftconvolve(excerpt, rirs[i], mode="valid")
+            rir = rirs[i].to(torch.float64)
+            excerpt = AF.fftconvolve(torch.from_numpy(excerpt), rir, mode="valid").numpy()
         out += excerpt
     return (out / (np.sqrt(np.mean(out**2)) + 1e-12)).astype(np.float32)
