@@ -12,6 +12,15 @@ the bin's centre SNR::
     python benchmarks/gain_by_snr.py results/diffgmm/1234 \\
         --manifest data/starter/test.json --pairs ../shared/data/voicebank_demand_train_p287
 
+``--cross A B`` adds three sets made from two of them, at the SNRs of A's
+pairs: A's speech with B's noise, B's speech with A's noise, and B's speech
+with B's own noise. If a model fails on A's noise under B's speech too, the
+loss is the noise's, not the speaker's::
+
+    python benchmarks/gain_by_snr.py diffgmm_sb/pretrained \\
+        --manifest data/starter/test.json --pairs ../shared/data/voicebank_demand_train_p287 \\
+        --cross voicebank_demand_train_p287 test
+
 Authors
  * diffgmm-sb developers 2026
 """
@@ -79,6 +88,59 @@ def gain_by_snr(enhanced, noisy, clean, sample_rate=16000):
     return energy, weighted
 
 
+def mix_at_snr(speech, noise, snr_db):
+    """``(noisy, clean)``: ``noise``, looped or cut to ``speech``'s length, at ``snr_db``.
+
+    Example
+    -------
+    >>> speech, noise = torch.randn(1000), torch.randn(300)
+    >>> noisy, clean = mix_at_snr(speech, noise, 10.0)
+    >>> round(float(10 * torch.log10(clean.square().sum() / (noisy - clean).square().sum())), 3)
+    10.0
+    """
+    noise = noise.repeat(math.ceil(speech.shape[-1] / noise.shape[-1]))[: speech.shape[-1]]
+    scale = (speech.square().sum() / noise.square().sum() / 10 ** (snr_db / 10)).sqrt()
+    return speech + scale * noise, speech
+
+
+def cross_sets(sets, first, second):
+    """Speech and noise of two sets swapped, at the SNRs of ``first``'s pairs.
+
+    Pairs are matched round-robin until every pair of the longer set is used
+    (pair ``k`` of the result takes pair ``k mod len`` of each set), and all
+    three sets use the SNR of the ``first`` pair; the noise of a pair is
+    ``noisy - clean``.
+
+    Example
+    -------
+    >>> a = [(torch.ones(800) + 0.1 * torch.randn(800), torch.ones(800))]
+    >>> b = [(torch.zeros(400) + 0.5 * torch.randn(400), torch.zeros(400))] * 3
+    >>> crossed = cross_sets({"a": a, "b": b}, "a", "b")
+    >>> list(crossed)
+    ['a speech + b noise', 'b speech + a noise', 'b speech + b noise']
+    >>> [len(pairs) for pairs in crossed.values()]
+    [3, 3, 3]
+    """
+    for name in (first, second):
+        if name not in sets:
+            raise SystemExit(f"--cross: no set named {name!r} (sets: {', '.join(sets)})")
+    pairs_a, pairs_b = sets[first], sets[second]
+    count = max(len(pairs_a), len(pairs_b))
+    matched = [(pairs_a[k % len(pairs_a)], pairs_b[k % len(pairs_b)]) for k in range(count)]
+    names = [f"{first} speech + {second} noise", f"{second} speech + {first} noise"]
+    names.append(f"{second} speech + {second} noise")
+    crossed = {name: [] for name in names}
+    for (noisy_a, clean_a), (noisy_b, clean_b) in matched:
+        noise_a, noise_b = noisy_a - clean_a, noisy_b - clean_b
+        if not (noise_a.abs().max() > 0 and noise_b.abs().max() > 0):
+            raise SystemExit(f"--cross: a pair of {first} or {second} holds no noise")
+        snr_db = float(10 * torch.log10(clean_a.square().sum() / noise_a.square().sum()))
+        crossed[names[0]].append(mix_at_snr(clean_a, noise_b, snr_db))
+        crossed[names[1]].append(mix_at_snr(clean_b, noise_a, snr_db))
+        crossed[names[2]].append(mix_at_snr(clean_b, noise_b, snr_db))
+    return crossed
+
+
 def _wiener_db(low, high):
     """A Wiener filter's gain (dB) at the centre of an SNR bin (ends at -15, 25)."""
     centre = (max(low, -15.0) + min(high, 25.0)) / 2
@@ -88,10 +150,16 @@ def _wiener_db(low, high):
 
 def main(argv=None):
     """Prints both tables for every set."""
-    args = model_and_sets_parser(__doc__.splitlines()[0]).parse_args(argv)
+    parser = model_and_sets_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--cross", nargs=2, metavar=("A", "B"), help="also score A's and B's swapped parts"
+    )
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as workdir:
         enhancer, sets = load_model_and_sets(args, workdir)
+        if args.cross:
+            sets |= cross_sets(sets, *args.cross)
         for name, pairs in sets.items():
             energy = weighted = 0.0
             totals = {}

@@ -37,3 +37,24 @@ def test_split_scores_find_the_noise_in_the_residual():
     residual = scores["residual noise only (s + G N)"]
     assert distortion[1] > 0.99 and distortion[0] > 4.0
     assert residual[1] < 0.95 and residual[0] < distortion[0] - 0.5
+
+
+def test_cross_sets_swap_speech_and_noise_at_the_first_sets_snrs():
+    speech_a, noise_a = _tones(500.0)[0], 0.1 * _tones(2000.0)[0]  # SNR 20 dB
+    speech_b, noise_b = _tones(1000.0, 1.0)[0], _tones(3000.0, 1.0)[0]  # SNR 0 dB
+    sets = {"a": [(speech_a + noise_a, speech_a)], "b": [(speech_b + noise_b, speech_b)]}
+    crossed = gain_by_snr.cross_sets(sets, "a", "b")
+    for name, speech, noise in (
+        ("a speech + b noise", speech_a, noise_b.repeat(2)),
+        ("b speech + a noise", speech_b, noise_a[:16000]),
+        ("b speech + b noise", speech_b, noise_b),
+    ):
+        (noisy, clean), *rest = crossed[name]
+        assert not rest and torch.equal(clean, speech)
+        residual = noisy - clean
+        scale = float(residual @ noise / (noise @ noise))
+        assert torch.allclose(residual, scale * noise, atol=1e-5)  # the other set's noise
+        snr = 10 * torch.log10(clean.square().sum() / residual.square().sum())
+        assert float(snr) == pytest.approx(20.0, abs=0.01)  # at a's SNR
+    with pytest.raises(SystemExit, match="no set named 'c'"):
+        gain_by_snr.cross_sets(sets, "a", "c")
