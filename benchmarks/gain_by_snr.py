@@ -28,9 +28,11 @@ Authors
 import math
 import tempfile
 
+import numpy as np
 import torch
 from quality_vs_steps import load_model_and_sets, model_and_sets_parser
 
+from diffgmm_sb.audio import fit_length, mix_at_snr, rms
 from diffgmm_sb.metrics import pesq_wb, stoi
 from diffgmm_sb.spectral import Spectrogram
 
@@ -88,33 +90,19 @@ def gain_by_snr(enhanced, noisy, clean, sample_rate=16000):
     return energy, weighted
 
 
-def mix_at_snr(speech, noise, snr_db):
-    """``(noisy, clean)``: ``noise``, looped or cut to ``speech``'s length, at ``snr_db``.
-
-    Example
-    -------
-    >>> speech, noise = torch.randn(1000), torch.randn(300)
-    >>> noisy, clean = mix_at_snr(speech, noise, 10.0)
-    >>> round(float(10 * torch.log10(clean.square().sum() / (noisy - clean).square().sum())), 3)
-    10.0
-    """
-    noise = noise.repeat(math.ceil(speech.shape[-1] / noise.shape[-1]))[: speech.shape[-1]]
-    scale = (speech.square().sum() / noise.square().sum() / 10 ** (snr_db / 10)).sqrt()
-    return speech + scale * noise, speech
-
-
-def cross_sets(sets, first, second):
+def cross_sets(sets, first, second, seed=0):
     """Speech and noise of two sets swapped, at the SNRs of ``first``'s pairs.
 
     Pairs are matched round-robin until every pair of the longer set is used
     (pair ``k`` of the result takes pair ``k mod len`` of each set), and all
     three sets use the SNR of the ``first`` pair; the noise of a pair is
-    ``noisy - clean``.
+    ``noisy - clean``, cut at a random offset (``seed``) or looped to the
+    speech's length.
 
     Example
     -------
     >>> a = [(torch.ones(800) + 0.1 * torch.randn(800), torch.ones(800))]
-    >>> b = [(torch.zeros(400) + 0.5 * torch.randn(400), torch.zeros(400))] * 3
+    >>> b = [(0.5 * torch.ones(400) + 0.5 * torch.randn(400), 0.5 * torch.ones(400))] * 3
     >>> crossed = cross_sets({"a": a, "b": b}, "a", "b")
     >>> list(crossed)
     ['a speech + b noise', 'b speech + a noise', 'b speech + b noise']
@@ -130,14 +118,23 @@ def cross_sets(sets, first, second):
     names = [f"{first} speech + {second} noise", f"{second} speech + {first} noise"]
     names.append(f"{second} speech + {second} noise")
     crossed = {name: [] for name in names}
+    rng = np.random.default_rng(seed)
+
+    def mix(speech, noise, snr_db):
+        noise = fit_length(noise.numpy(), speech.shape[-1], rng)
+        noisy, clean = mix_at_snr(speech.numpy(), noise, snr_db)
+        return torch.from_numpy(noisy), torch.from_numpy(clean)
+
     for (noisy_a, clean_a), (noisy_b, clean_b) in matched:
         noise_a, noise_b = noisy_a - clean_a, noisy_b - clean_b
-        if not (noise_a.abs().max() > 0 and noise_b.abs().max() > 0):
-            raise SystemExit(f"--cross: a pair of {first} or {second} holds no noise")
-        snr_db = float(10 * torch.log10(clean_a.square().sum() / noise_a.square().sum()))
-        crossed[names[0]].append(mix_at_snr(clean_a, noise_b, snr_db))
-        crossed[names[1]].append(mix_at_snr(clean_b, noise_a, snr_db))
-        crossed[names[2]].append(mix_at_snr(clean_b, noise_b, snr_db))
+        if min(rms(x.numpy()) for x in (clean_a, clean_b, noise_a, noise_b)) == 0:
+            raise SystemExit(
+                f"--cross: a pair of {first} or {second} has no speech or no noise"
+            )
+        snr_db = 20 * math.log10(rms(clean_a.numpy()) / rms(noise_a.numpy()))
+        crossed[names[0]].append(mix(clean_a, noise_b, snr_db))
+        crossed[names[1]].append(mix(clean_b, noise_a, snr_db))
+        crossed[names[2]].append(mix(clean_b, noise_b, snr_db))
     return crossed
 
 
