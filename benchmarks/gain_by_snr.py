@@ -115,8 +115,11 @@ def cross_sets(sets, first, second, seed=0):
     pairs_a, pairs_b = sets[first], sets[second]
     count = max(len(pairs_a), len(pairs_b))
     matched = [(pairs_a[k % len(pairs_a)], pairs_b[k % len(pairs_b)]) for k in range(count)]
-    names = [f"{first} speech + {second} noise", f"{second} speech + {first} noise"]
-    names.append(f"{second} speech + {second} noise")
+    names = [
+        f"{first} speech + {second} noise",
+        f"{second} speech + {first} noise",
+        f"{second} speech + {second} noise",
+    ]
     crossed = {name: [] for name in names}
     rng = np.random.default_rng(seed)
 
@@ -127,11 +130,12 @@ def cross_sets(sets, first, second, seed=0):
 
     for (noisy_a, clean_a), (noisy_b, clean_b) in matched:
         noise_a, noise_b = noisy_a - clean_a, noisy_b - clean_b
-        if min(rms(x.numpy()) for x in (clean_a, clean_b, noise_a, noise_b)) == 0:
+        levels = [rms(x.numpy()) for x in (clean_a, noise_a, clean_b, noise_b)]
+        if min(levels) == 0:
             raise SystemExit(
                 f"--cross: a pair of {first} or {second} has no speech or no noise"
             )
-        snr_db = 20 * math.log10(rms(clean_a.numpy()) / rms(noise_a.numpy()))
+        snr_db = 20 * math.log10(levels[0] / levels[1])
         crossed[names[0]].append(mix(clean_a, noise_b, snr_db))
         crossed[names[1]].append(mix(clean_b, noise_a, snr_db))
         crossed[names[2]].append(mix(clean_b, noise_b, snr_db))
