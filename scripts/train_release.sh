@@ -6,10 +6,11 @@
 # CPU thread each, for about two hours each on a 2-core machine (bfloat16
 # autocast; 300 steps of 16 x 1 s per epoch, learning rate 1e-3 -> 1e-4 over the
 # run):
-#   base  the default network (3.5 M parameters), 24 epochs
-#   wide  front/head 384 channels, U-Net [384, 384] (8.7 M parameters), 21 epochs
-# (the epoch counts give both about the same wall time: 1.22 and 1.04 steps/s
-# measured with benchmarks/train_throughput.py, one thread each, in parallel).
+#   base  the default network (3.5 M parameters), 37 epochs
+#   wide  front/head 384 channels, U-Net [384, 384] (8.7 M parameters), 29 epochs
+# (the epoch counts fill about two hours each at the speeds measured on a 2-core
+# AMX Xeon with the two runs side by side and nothing else running: 1.86 and 1.48
+# steps/s, i.e. about 3.0 and 3.8 minutes per epoch with validation).
 # Each run keeps its best validation-PESQ checkpoint; the candidate with the
 # higher validation PESQ-wb is exported to $RELEASE/model and scored against the
 # shipped model on the validation split. With SHIP=1 it replaces the shipped
@@ -17,7 +18,7 @@
 #
 # Rerunning the script resumes both runs from their latest checkpoints. Extra
 # arguments go to both train.py runs (e.g. --device=cuda:0, where the two runs
-# then share the GPU).
+# then share the GPU; --precision=fp32 on a CPU without bfloat16 units).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup_env.sh
@@ -33,9 +34,9 @@ train() {  # name, epochs, extra overrides...
 }
 
 mkdir -p "$RELEASE"
-train base 24 "$@" &
+train base 37 "$@" &
 base=$!
-train wide 21 --front_channels=384 --head_channels=384 "--unet_channels=[384,384]" "$@" &
+train wide 29 --front_channels=384 --head_channels=384 "--unet_channels=[384,384]" "$@" &
 wide=$!
 wait "$base"
 wait "$wide"
