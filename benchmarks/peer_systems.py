@@ -288,8 +288,8 @@ class DeepFilterNet3(System):
             raise RuntimeError(f"df_create failed on {self.model.decode()}")
 
     def close(self):
-        """Frees the current state."""
-        if self.state and self._free is not None:
+        """Frees the current state (if ``__init__`` got as far as making one)."""
+        if getattr(self, "state", None) and self._free is not None:
             self._free(self.state)
         self.state = None
 
@@ -343,8 +343,8 @@ class RNNoise(System):
         self.state = self._create()
 
     def close(self):
-        """Frees the current state."""
-        if self.state:
+        """Frees the current state (if ``__init__`` got as far as making one)."""
+        if getattr(self, "state", None):
             self._destroy(self.state)
         self.state = None
 
