@@ -38,10 +38,11 @@ import torch
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from diffgmm_sb.data import load_manifest, read_pair  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+from quality_vs_steps import load_sets, score  # noqa: E402
+
 from diffgmm_sb.enhance import DEFAULT_MODEL  # noqa: E402
 from diffgmm_sb.inference import DiffGMMEnhancement  # noqa: E402
-from diffgmm_sb.metrics import pesq_wb, si_sdr, stoi  # noqa: E402
 
 RATE = 16000
 
@@ -75,15 +76,9 @@ def train_steps_per_second(device, precision, steps, data_folder):
     return match.group(1)
 
 
-def long_file(data_folder, seconds, path):
-    """Writes the test split's noisy audio, tiled to ``seconds``, as a 16 kHz WAV."""
-    data = load_manifest(os.path.join(data_folder, "test.json"), data_folder)
-    noisy = np.concatenate(
-        [
-            read_pair(data.data[i]["noisy_wav"], data.data[i]["clean_wav"])[0].numpy()
-            for i in data.data_ids
-        ]
-    )
+def long_file(pairs, seconds, path):
+    """Writes the noisy audio of ``pairs``, tiled to ``seconds``, as a 16 kHz WAV."""
+    noisy = torch.cat([n for n, _ in pairs]).numpy()
     tiled = np.tile(noisy, int(np.ceil(seconds * RATE / len(noisy))))
     sf.write(path, tiled[: int(seconds * RATE)], RATE, subtype="PCM_16")
     return path
@@ -114,7 +109,9 @@ def main(argv=None):
             savedir=os.path.join(workdir, "model"),
             run_opts={"device": args.device},
         )
-        src = long_file(data_folder, args.seconds, os.path.join(workdir, "long.wav"))
+        test = os.path.join(data_folder, "test.json")
+        (pairs,) = load_sets([test], [], data_folder, workdir, RATE).values()
+        src = long_file(pairs, args.seconds, os.path.join(workdir, "long.wav"))
         if cuda:
             torch.cuda.reset_peak_memory_stats(args.device)
             torch.cuda.synchronize(args.device)
@@ -128,23 +125,13 @@ def main(argv=None):
             peak = torch.cuda.max_memory_allocated(args.device) / 2**20
             rows.append(("enhance_to_file, peak GPU memory (MiB)", f"{peak:.0f}"))
 
-        data = load_manifest(os.path.join(data_folder, "test.json"), data_folder)
-        totals = np.zeros(6)
-        for i in data.data_ids:
-            noisy, clean = read_pair(data.data[i]["noisy_wav"], data.data[i]["clean_wav"])
-            noisy, clean = noisy.unsqueeze(0), clean.unsqueeze(0)
-            enhanced = enhancer.enhance_batch(noisy).cpu()
-            totals += [
-                float(f(x, clean)[0])
-                for x in (noisy, enhanced)
-                for f in (pesq_wb, stoi, si_sdr)
-            ]
-        noisy_m, enh_m = np.split(totals / len(data.data_ids), 2)
-        for label, m in (("noisy", noisy_m), ("enhanced", enh_m)):
+        means = score(enhancer, pairs, enhancer.hparams.sampler_steps)
+        for label, prefix in (("noisy", "n_"), ("enhanced", "")):
             rows.append(
                 (
-                    f"test split ({len(data.data_ids)} utt.), {label}: PESQ-wb / STOI / SI-SDR",
-                    f"{m[0]:.3f} / {m[1]:.4f} / {m[2]:.2f}",
+                    f"test split ({len(pairs)} utt.), {label}: PESQ-wb / STOI / SI-SDR",
+                    f"{means[prefix + 'pesq']:.3f} / {means[prefix + 'stoi']:.4f}"
+                    f" / {means[prefix + 'si_sdr']:.2f}",
                 )
             )
     print("| check | result |")
