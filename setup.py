@@ -12,7 +12,7 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["diffgmm_sb", "diffgmm_sb.*"]),
     # The shipped model: diffgmm_sb/pretrained/{hyperparams.yaml,diffgmm.ckpt,README.md}
-    package_data={"diffgmm_sb": ["pretrained/*"]},
+    package_data={"diffgmm_sb": ["pretrained/*"], "diffgmm_sb.model": ["networks/*.yaml"]},
     python_requires=">=3.9",
     install_requires=[
         "speechbrain==1.1.2",
@@ -22,7 +22,6 @@ setup(
         "pesq",
         "pystoi",
         "torch-pesq",  # differentiable PESQ (P.862) for the training loss (pesq_weight)
-        "torch-stoi",  # differentiable STOI for the training loss (stoi_weight)
         "soundfile",
         "av",
         "numpy",
@@ -34,8 +33,8 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "diffgmm-enhance = diffgmm_sb.enhance:main_exit",
-            "diffgmm-evaluate = diffgmm_sb.evaluate:main_exit",
+            "diffgmm-enhance = diffgmm_sb.inference.enhance:main_exit",
+            "diffgmm-evaluate = diffgmm_sb.evaluation.evaluate:main_exit",
         ]
     },
     license="Apache-2.0",

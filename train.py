@@ -30,9 +30,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.dataio.sampler import ReproducibleWeightedRandomSampler
 from speechbrain.utils.distributed import run_on_main
 
-from diffgmm_sb.brain import DiffGMMBrain
-from diffgmm_sb.checkpoints import CheckpointError
-from diffgmm_sb.data import (
+from diffgmm_sb.data.manifests import (
     ManifestError,
     dataio_prep,
     load_manifest,
@@ -40,8 +38,10 @@ from diffgmm_sb.data import (
     speaker_weights,
     write_pairs_manifest,
 )
-from diffgmm_sb.recipe import leave_process_group, with_run_options
-from diffgmm_sb.starter_corpus import prepare_starter_corpus
+from diffgmm_sb.data.starter_corpus import prepare_starter_corpus
+from diffgmm_sb.training.brain import DiffGMMBrain
+from diffgmm_sb.training.checkpoints import CheckpointError
+from diffgmm_sb.training.recipe import leave_process_group, with_run_options
 
 logger = logging.getLogger(__name__)
 

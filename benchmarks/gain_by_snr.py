@@ -32,9 +32,9 @@ import numpy as np
 import torch
 from quality_vs_steps import load_model_and_sets, model_and_sets_parser
 
-from diffgmm_sb.audio import fit_length, mix_at_snr, rms
-from diffgmm_sb.metrics import pesq_wb, stoi
-from diffgmm_sb.spectral import Spectrogram
+from diffgmm_sb.data.audio import fit_length, mix_at_snr, rms
+from diffgmm_sb.evaluation.metrics import pesq_wb, stoi
+from diffgmm_sb.model.spectral import Spectrogram
 
 SNR_EDGES = (-math.inf, -10, -5, 0, 5, 10, 15, 20, math.inf)
 STFT = Spectrogram(n_fft=512, hop_length=128)

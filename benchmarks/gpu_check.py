@@ -41,8 +41,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 from quality_vs_steps import load_sets, score  # noqa: E402
 
-from diffgmm_sb.enhance import DEFAULT_MODEL  # noqa: E402
-from diffgmm_sb.inference import DiffGMMEnhancement  # noqa: E402
+from diffgmm_sb.inference.enhance import DEFAULT_MODEL  # noqa: E402
+from diffgmm_sb.inference.interface import DiffGMMEnhancement  # noqa: E402
 
 RATE = 16000
 

@@ -67,8 +67,8 @@ def model_folder(workdir, components):
     """The shipped model folder if K matches, else fresh weights (default arch)."""
     from hyperpyyaml import load_hyperpyyaml
 
-    from diffgmm_sb.enhance import DEFAULT_MODEL
-    from diffgmm_sb.export import network_keys, network_kind, write_model_folder
+    from diffgmm_sb.inference.enhance import DEFAULT_MODEL
+    from diffgmm_sb.inference.export import network_keys, network_kind, write_model_folder
 
     shipped = os.path.join(DEFAULT_MODEL, "hyperparams.yaml")
     if os.path.isfile(shipped):
@@ -85,7 +85,7 @@ def model_folder(workdir, components):
 
 def run_diffgmm(src, dst, model, steps):
     """Enhances ``src`` into ``dst`` with the inference class (file to file)."""
-    from diffgmm_sb.inference import DiffGMMEnhancement
+    from diffgmm_sb.inference.interface import DiffGMMEnhancement
 
     enhancer = DiffGMMEnhancement.from_hparams(
         source=model, savedir=os.path.join(os.path.dirname(dst), "savedir")
@@ -144,7 +144,7 @@ def measure(system, src, workdir, threads, model=None, steps=None, cli=False):
         cmd = [
             sys.executable,
             "-m",
-            "diffgmm_sb.enhance",
+            "diffgmm_sb.inference.enhance",
             src,
             "-o",
             os.path.join(workdir, "cli_out"),

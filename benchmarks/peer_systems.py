@@ -24,7 +24,7 @@ import torch
 import torchaudio.functional as AF
 from wiener_baseline import WienerFilter
 
-from diffgmm_sb.enhance import DEFAULT_MODEL
+from diffgmm_sb.inference.enhance import DEFAULT_MODEL
 
 SAMPLE_RATE = 16000  # every system gets its input at this rate
 PEER_RATE = 48000  # DeepFilterNet3 and RNNoise
@@ -230,7 +230,7 @@ class DiffGMM(System):
     name = "diffgmm"
 
     def __init__(self, model_dir):
-        from diffgmm_sb.enhance import load_model
+        from diffgmm_sb.inference.enhance import load_model
 
         self.enhancer = load_model(model_dir, "cpu")
 

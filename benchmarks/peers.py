@@ -5,7 +5,7 @@ Enhances every noisy file of SpeechBrain JSON manifests (``noisy_wav`` and
 says otherwise) and of folder pairs (``DIR/clean/*.wav`` with
 ``DIR/noisy/*.wav``, matched by name) with each system, writes the enhanced
 files, and scores them with the project's metric set
-(:mod:`diffgmm_sb.evaluate`: PESQ wide and narrow band, STOI, eSTOI, CSIG,
+(:mod:`diffgmm_sb.evaluation.evaluate`: PESQ wide and narrow band, STOI, eSTOI, CSIG,
 CBAK, COVL, segmental SNR, SI-SDR) and the CPU real-time factor::
 
     python benchmarks/peers.py --manifest data/starter/test.json \\
@@ -60,8 +60,7 @@ from peer_systems import (
     undo_delay,
 )
 
-from diffgmm_sb.enhance import DEFAULT_MODEL
-from diffgmm_sb.evaluate import (
+from diffgmm_sb.evaluation.evaluate import (
     EvaluationError,
     mean_scores,
     pairs_from_folders,
@@ -70,8 +69,9 @@ from diffgmm_sb.evaluate import (
     score_files,
     write_csv,
 )
+from diffgmm_sb.inference.enhance import DEFAULT_MODEL
 
-# Table columns: (measure of diffgmm_sb.evaluate.METRICS, heading, decimals).
+# Table columns: (measure of diffgmm_sb.evaluation.evaluate.METRICS, heading, decimals).
 COLUMNS = (
     ("pesq_wb", "PESQ-wb", 3),
     ("pesq_nb", "PESQ-nb", 3),
@@ -98,7 +98,7 @@ def load_sets(manifests, pair_folders, data_root=None):
     >>> load_sets([], ["no/such/folder"])
     Traceback (most recent call last):
     ...
-    diffgmm_sb.evaluate.EvaluationError: no/such/folder: no such folder
+    diffgmm_sb.evaluation.evaluate.EvaluationError: no/such/folder: no such folder
     """
     sources = []
     for manifest in manifests:

@@ -28,10 +28,10 @@ import time
 
 import torch
 
-from diffgmm_sb.data import load_manifest, read_pair, write_pairs_manifest
-from diffgmm_sb.export import export_pretrained
-from diffgmm_sb.inference import DiffGMMEnhancement
-from diffgmm_sb.metrics import pesq_wb, si_sdr, stoi
+from diffgmm_sb.data.manifests import load_manifest, read_pair, write_pairs_manifest
+from diffgmm_sb.evaluation.metrics import pesq_wb, si_sdr, stoi
+from diffgmm_sb.inference.export import export_pretrained
+from diffgmm_sb.inference.interface import DiffGMMEnhancement
 
 
 def load_enhancer(path, workdir, checkpoint="best", average=None):

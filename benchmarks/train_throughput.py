@@ -29,9 +29,9 @@ from speechbrain.dataio.sampler import ReproducibleRandomSampler
 from speechbrain.utils.distributed import if_main_process
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from diffgmm_sb.brain import DiffGMMBrain  # noqa: E402
-from diffgmm_sb.data import dataio_prep  # noqa: E402
-from diffgmm_sb.recipe import leave_process_group  # noqa: E402
+from diffgmm_sb.data.manifests import dataio_prep  # noqa: E402
+from diffgmm_sb.training.brain import DiffGMMBrain  # noqa: E402
+from diffgmm_sb.training.recipe import leave_process_group  # noqa: E402
 
 WARMUP_BATCHES = 5
 

@@ -21,7 +21,7 @@ import tempfile
 
 from quality_vs_steps import load_sets, score
 
-from diffgmm_sb.spectral import Spectrogram
+from diffgmm_sb.model.spectral import Spectrogram
 
 SAMPLE_RATE = 16000
 

@@ -30,7 +30,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 from quality_vs_steps import load_enhancer, load_sets, score  # noqa: E402
 
-from diffgmm_sb.export import export_pretrained  # noqa: E402
+from diffgmm_sb.inference.export import export_pretrained  # noqa: E402
 
 MODEL_FILES = ("hyperparams.yaml", "diffgmm.ckpt")
 

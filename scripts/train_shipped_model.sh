@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/setup_env.sh
 RUN=${RUN:-results/shipped}
 python train.py hparams/diffgmm.yaml --output_folder="$RUN" "$@"
-python -m diffgmm_sb.export --half "$RUN" diffgmm_sb/pretrained
+python -m diffgmm_sb.inference.export --half "$RUN" diffgmm_sb/pretrained
 python benchmarks/quality_vs_steps.py diffgmm_sb/pretrained \
     --manifest data/starter/test.json --pairs ../shared/data/voicebank_demand_train_p287 \
     --steps 1 3

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import soundfile as sf
 
-from diffgmm_sb.audio import fit_length, mix_at_snr, write_wav
+from diffgmm_sb.data.audio import fit_length, mix_at_snr, write_wav
 
 AUDIO = os.path.join(os.path.dirname(__file__), "fixtures", "audio")
 

@@ -2,11 +2,11 @@
 
 import torch
 
-from diffgmm_sb.diffusion import NoiseSchedule
-from diffgmm_sb.export import write_model_folder
-from diffgmm_sb.mixture import MixtureHead
-from diffgmm_sb.model import DiffGMM
-from diffgmm_sb.unet import WaveUNet
+from diffgmm_sb.inference.export import write_model_folder
+from diffgmm_sb.model.diffgmm import DiffGMM
+from diffgmm_sb.model.diffusion import NoiseSchedule
+from diffgmm_sb.model.mixture import MixtureHead
+from diffgmm_sb.model.unet import WaveUNet
 
 # Network hyperparameters of the tiny model (every key of export.network_keys("wave")).
 VALUES = {

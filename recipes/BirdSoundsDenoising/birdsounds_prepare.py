@@ -42,8 +42,8 @@ import os
 import soundfile as sf
 from speechbrain.utils.logger import get_logger
 
-from diffgmm_sb.data import ManifestError
-from diffgmm_sb.recipe import (
+from diffgmm_sb.data.manifests import ManifestError
+from diffgmm_sb.training.recipe import (
     mark_prepared,
     preparation_done,
     write_manifest,
@@ -88,7 +88,7 @@ def prepare_birdsounds(
     >>> prepare_birdsounds("/nonexistent", "/tmp/birds")
     Traceback (most recent call last):
     ...
-    diffgmm_sb.data.ManifestError: /nonexistent: no such folder
+    diffgmm_sb.data.manifests.ManifestError: /nonexistent: no such folder
     """
     if skip_prep:
         return

@@ -10,9 +10,9 @@ import soundfile as sf
 import torch
 from recipe import DDP_ARGS, DDP_LAUNCHER, epochs, run_recipe
 
-from diffgmm_sb.checkpoints import AtomicCheckpointer
-from diffgmm_sb.export import export_pretrained
-from diffgmm_sb.inference import DiffGMMEnhancement
+from diffgmm_sb.inference.export import export_pretrained
+from diffgmm_sb.inference.interface import DiffGMMEnhancement
+from diffgmm_sb.training.checkpoints import AtomicCheckpointer
 
 
 def test_training_improves_and_test_stage_writes_outputs(tmp_path):

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from diffgmm_sb import evaluate as E
+from diffgmm_sb.evaluation import evaluate as E
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.environ.get(

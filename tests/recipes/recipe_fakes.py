@@ -25,7 +25,7 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from diffgmm_sb.audio import fit_length, mix_at_snr
+from diffgmm_sb.data.audio import fit_length, mix_at_snr
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "audio")

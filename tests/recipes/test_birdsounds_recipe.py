@@ -21,7 +21,7 @@ from recipe_fakes import (
     run_copied_recipe,
 )
 
-from diffgmm_sb.data import ManifestError
+from diffgmm_sb.data.manifests import ManifestError
 
 RECIPE = os.path.join(ROOT, "recipes", "BirdSoundsDenoising")
 

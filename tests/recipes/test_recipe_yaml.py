@@ -38,7 +38,7 @@ def test_every_recipe_is_checked():
 def test_the_spectral_mask_baseline_is_speechbrains_metricgan_generator(tmp_path):
     from speechbrain.lobes.models.MetricGAN import EnhancementGenerator
 
-    from diffgmm_sb.mask_brain import SpectralMaskBrain
+    from diffgmm_sb.training.mask_brain import SpectralMaskBrain
 
     path = os.path.join(
         ROOT,

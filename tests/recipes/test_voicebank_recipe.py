@@ -21,8 +21,8 @@ from recipe_fakes import (
     run_copied_recipe,
 )
 
-from diffgmm_sb.data import ManifestError
-from diffgmm_sb.evaluate import METRICS
+from diffgmm_sb.data.manifests import ManifestError
+from diffgmm_sb.evaluation.evaluate import METRICS
 
 RECIPE = os.path.join(ROOT, "recipes", "Voicebank", "enhance", "DiffGMM")
 

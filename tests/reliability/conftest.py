@@ -3,7 +3,7 @@
 import pytest
 from tiny_model import tiny_model_folder
 
-from diffgmm_sb.inference import DiffGMMEnhancement
+from diffgmm_sb.inference.interface import DiffGMMEnhancement
 
 
 @pytest.fixture(scope="session")

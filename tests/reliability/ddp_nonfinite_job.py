@@ -20,9 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tiny_model import tiny_model  # noqa: E402
 
-from diffgmm_sb.brain import DiffGMMBrain, unwrap  # noqa: E402
-from diffgmm_sb.checkpoints import AtomicCheckpointer  # noqa: E402
-from diffgmm_sb.recipe import leave_process_group  # noqa: E402
+from diffgmm_sb.training.brain import DiffGMMBrain, unwrap  # noqa: E402
+from diffgmm_sb.training.checkpoints import AtomicCheckpointer  # noqa: E402
+from diffgmm_sb.training.recipe import leave_process_group  # noqa: E402
 
 NAN_ITEM = 2  # DistributedSampler without shuffling: rank 0 gets items 0, 2, 4, 6
 

@@ -19,9 +19,9 @@ import soundfile as sf
 import torch
 from recipe import ROOT
 
-from diffgmm_sb import inference
-from diffgmm_sb.enhance import main
-from diffgmm_sb.inference import AudioInputError
+from diffgmm_sb.inference import interface as inference
+from diffgmm_sb.inference.enhance import main
+from diffgmm_sb.inference.interface import AudioInputError
 
 
 def _noise(frames, channels=1, seed=0):
@@ -223,7 +223,7 @@ def test_cli_enhances_the_good_files_reports_each_bad_one_exits_1(model_dir, tmp
     src = _write_inputs(tmp_path / "in", names)
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "diffgmm_sb.enhance", str(src), "-o", str(out)]
+        [sys.executable, "-m", "diffgmm_sb.inference.enhance", str(src), "-o", str(out)]
         + ["--model", model_dir, "--steps", "1"],
         capture_output=True,
         text=True,

@@ -19,14 +19,14 @@ import yaml
 from recipe import ROOT
 from tiny_model import VALUES, tiny_model
 
-from diffgmm_sb.brain import DiffGMMBrain
-from diffgmm_sb.checkpoints import PART_PREFIX, AtomicCheckpointer
-from diffgmm_sb.export import export_pretrained
+from diffgmm_sb.inference.export import export_pretrained
+from diffgmm_sb.training.brain import DiffGMMBrain
+from diffgmm_sb.training.checkpoints import PART_PREFIX, AtomicCheckpointer
 
 CHILD = textwrap.dedent(
     """
     import os, sys, time, torch
-    from diffgmm_sb.checkpoints import AtomicCheckpointer
+    from diffgmm_sb.training.checkpoints import AtomicCheckpointer
 
     save_dir, flag = sys.argv[1], sys.argv[2]
     model = torch.nn.Linear(4, 4)

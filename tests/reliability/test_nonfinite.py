@@ -19,8 +19,8 @@ from recipe import DDP_LAUNCHER, ROOT, errors
 from speechbrain.dataio.batch import PaddedBatch
 from tiny_model import tiny_model
 
-from diffgmm_sb.brain import DiffGMMBrain
-from diffgmm_sb.checkpoints import AtomicCheckpointer
+from diffgmm_sb.training.brain import DiffGMMBrain
+from diffgmm_sb.training.checkpoints import AtomicCheckpointer
 
 HPARAMS = {"nll_weight": 0.1, "mse_weight": 1.0, "stft_weight": 1.0}
 

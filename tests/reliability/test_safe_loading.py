@@ -10,11 +10,11 @@ import pytest
 import torch
 from tiny_model import VALUES, tiny_model
 
-from diffgmm_sb.checkpoints import AtomicCheckpointer, CheckpointError
-from diffgmm_sb.enhance import main as enhance_main
-from diffgmm_sb.export import ModelFolderError, load_model_folder
-from diffgmm_sb.export import main as export_main
-from diffgmm_sb.inference import DiffGMMEnhancement
+from diffgmm_sb.inference.enhance import main as enhance_main
+from diffgmm_sb.inference.export import ModelFolderError, load_model_folder
+from diffgmm_sb.inference.export import main as export_main
+from diffgmm_sb.inference.interface import DiffGMMEnhancement
+from diffgmm_sb.training.checkpoints import AtomicCheckpointer, CheckpointError
 
 
 class _Payload:

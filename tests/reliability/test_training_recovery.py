@@ -21,10 +21,10 @@ import torch
 from fixture_corpus import make_corpus
 from recipe import epochs, errors, recipe_command
 
-from diffgmm_sb.checkpoints import FILES_KEY, AtomicCheckpointer, load_weights
-from diffgmm_sb.data import ManifestError, dataio_prep, write_pairs_manifest
-from diffgmm_sb.export import export_pretrained
-from diffgmm_sb.inference import DiffGMMEnhancement
+from diffgmm_sb.data.manifests import ManifestError, dataio_prep, write_pairs_manifest
+from diffgmm_sb.inference.export import export_pretrained
+from diffgmm_sb.inference.interface import DiffGMMEnhancement
+from diffgmm_sb.training.checkpoints import FILES_KEY, AtomicCheckpointer, load_weights
 
 
 def _broken_corpus(folder):

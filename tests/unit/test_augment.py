@@ -1,4 +1,4 @@
-"""Mixing conditions of on-the-fly training pairs (diffgmm_sb.augment)."""
+"""Mixing conditions of on-the-fly training pairs (diffgmm_sb.data.augment)."""
 
 import random
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from diffgmm_sb import starter_corpus
-from diffgmm_sb.augment import NoisyMixer, change_speed, synthetic_rir
+from diffgmm_sb.data import starter_corpus
+from diffgmm_sb.data.augment import NoisyMixer, change_speed, synthetic_rir
 
 
 def _snr(noisy, clean):

@@ -9,7 +9,7 @@ from pesq import pesq
 from scipy.linalg import solve_toeplitz, toeplitz
 from scipy.signal import lfilter
 
-from diffgmm_sb import composite as C
+from diffgmm_sb.evaluation import composite as C
 
 AUDIO = os.path.join(os.path.dirname(__file__), "..", "fixtures", "audio")
 

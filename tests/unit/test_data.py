@@ -11,15 +11,15 @@ import torch
 from fixture_corpus import make_corpus
 from speechbrain.dataio.dataset import DynamicItemDataset
 
-from diffgmm_sb import starter_corpus
-from diffgmm_sb.data import (
+from diffgmm_sb.data import starter_corpus
+from diffgmm_sb.data.debian_sources import SourceUnavailable, extract_members, fetch_package
+from diffgmm_sb.data.manifests import (
     ManifestError,
     babble_tracks,
     dataio_prep,
     load_manifest,
     write_pairs_manifest,
 )
-from diffgmm_sb.debian_sources import SourceUnavailable, extract_members, fetch_package
 
 
 def _hparams(folder):

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from diffgmm_sb.diffusion import NoiseSchedule, reverse_process
-from diffgmm_sb.mixture import GaussianMixture
+from diffgmm_sb.model.diffusion import NoiseSchedule, reverse_process
+from diffgmm_sb.model.mixture import GaussianMixture
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])

@@ -15,9 +15,9 @@ from pesq import pesq
 from pystoi import stoi
 from tiny_model import tiny_model_folder
 
-from diffgmm_sb import evaluate as E
-from diffgmm_sb.composite import composite
-from diffgmm_sb.enhancers import conform, enhance_files, load_enhancer
+from diffgmm_sb.evaluation import evaluate as E
+from diffgmm_sb.evaluation.composite import composite
+from diffgmm_sb.evaluation.enhancers import conform, enhance_files, load_enhancer
 
 AUDIO = os.path.join(os.path.dirname(__file__), "..", "fixtures", "audio")
 

@@ -8,7 +8,7 @@ import soundfile as sf
 import torch
 from tiny_model import tiny_model_folder
 
-from diffgmm_sb.inference import AudioInputError, DiffGMMEnhancement
+from diffgmm_sb.inference.interface import AudioInputError, DiffGMMEnhancement
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_bad_files_name_the_file(enhancer, tmp_path):
 
 
 def test_cli_writes_every_good_file_and_reports_the_bad_one(enhancer, tmp_path, capsys):
-    from diffgmm_sb.enhance import main
+    from diffgmm_sb.inference.enhance import main
 
     model_dir = enhancer.hparams.savedir  # the collected model folder
     src = tmp_path / "in"
@@ -139,7 +139,7 @@ def test_cli_writes_every_good_file_and_reports_the_bad_one(enhancer, tmp_path, 
 
 def test_cli_plot_writes_a_png_per_file(enhancer, tmp_path):
     pytest.importorskip("matplotlib")
-    from diffgmm_sb.enhance import main
+    from diffgmm_sb.inference.enhance import main
 
     src = tmp_path / "in.wav"
     sf.write(src, np.random.default_rng(2).standard_normal(24000) * 0.1, 16000)

@@ -1,4 +1,4 @@
-"""The spectral training losses on the clean estimate (diffgmm_sb.losses)."""
+"""The spectral training losses on the clean estimate (diffgmm_sb.training.losses)."""
 
 import math
 
@@ -8,14 +8,14 @@ import torch
 from speechbrain.dataio.batch import PaddedBatch
 from tiny_model import tiny_model
 
-from diffgmm_sb.brain import DiffGMMBrain
-from diffgmm_sb.losses import (
+from diffgmm_sb.evaluation.metrics import stoi
+from diffgmm_sb.training.brain import DiffGMMBrain
+from diffgmm_sb.training.losses import (
     PesqSurrogateLoss,
     StoiSurrogateLoss,
     loudness_loss,
     multi_resolution_stft_loss,
 )
-from diffgmm_sb.metrics import stoi
 
 
 def _tone(freq, seconds=1.0, sample_rate=16000, amplitude=0.1):

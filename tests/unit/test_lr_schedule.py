@@ -8,7 +8,7 @@ from speechbrain.nnet.schedulers import LinearScheduler, LinearWarmupScheduler
 from speechbrain.utils.train_logger import FileTrainLogger
 from tiny_model import tiny_model
 
-from diffgmm_sb.brain import DiffGMMBrain
+from diffgmm_sb.training.brain import DiffGMMBrain
 
 
 def _batches(count):

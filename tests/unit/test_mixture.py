@@ -3,7 +3,7 @@
 import torch
 from torch import distributions as D
 
-from diffgmm_sb.mixture import (
+from diffgmm_sb.model.mixture import (
     GaussianMixture,
     MixtureHead,
     mixture_nll,

@@ -4,11 +4,11 @@ padding, normalisation."""
 import pytest
 import torch
 
-from diffgmm_sb.diffusion import NoiseSchedule
-from diffgmm_sb.mixture import MixtureHead
-from diffgmm_sb.model import DiffGMM, valid_mask
-from diffgmm_sb.spectral import MaskMixtureHead, SpectralUNet
-from diffgmm_sb.unet import WaveUNet
+from diffgmm_sb.model.diffgmm import DiffGMM, valid_mask
+from diffgmm_sb.model.diffusion import NoiseSchedule
+from diffgmm_sb.model.mixture import MixtureHead
+from diffgmm_sb.model.spectral import MaskMixtureHead, SpectralUNet
+from diffgmm_sb.model.unet import WaveUNet
 
 KINDS = ["wave", "spectral"]
 

@@ -9,10 +9,10 @@ import soundfile as sf
 import torch
 from fixture_corpus import AUDIO
 
-from diffgmm_sb.audio import mix_at_snr
-from diffgmm_sb.enhance import DEFAULT_MODEL
-from diffgmm_sb.inference import DiffGMMEnhancement
-from diffgmm_sb.metrics import si_sdr
+from diffgmm_sb.data.audio import mix_at_snr
+from diffgmm_sb.evaluation.metrics import si_sdr
+from diffgmm_sb.inference.enhance import DEFAULT_MODEL
+from diffgmm_sb.inference.interface import DiffGMMEnhancement
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_shipped_model_removes_noise_from_an_unseen_voice(shipped):
 
 
 def test_cli_uses_the_shipped_model_by_default(tmp_path):
-    from diffgmm_sb.enhance import main
+    from diffgmm_sb.inference.enhance import main
 
     src = tmp_path / "in.wav"
     clean, _ = sf.read(os.path.join(AUDIO, "june_fr_ascii34.wav"))

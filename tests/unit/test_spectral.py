@@ -3,10 +3,14 @@
 import torch
 from tiny_model import VALUES as TINY_WAVE
 
-from diffgmm_sb.diffusion import NoiseSchedule
-from diffgmm_sb.export import load_model_folder, read_network_values, write_model_folder
-from diffgmm_sb.model import DiffGMM
-from diffgmm_sb.spectral import MaskMixtureHead, SpectralUNet, log_posterior_snr
+from diffgmm_sb.inference.export import (
+    load_model_folder,
+    read_network_values,
+    write_model_folder,
+)
+from diffgmm_sb.model.diffgmm import DiffGMM
+from diffgmm_sb.model.diffusion import NoiseSchedule
+from diffgmm_sb.model.spectral import MaskMixtureHead, SpectralUNet, log_posterior_snr
 
 # The tiny waveform model's values with the STFT network in place of the front end.
 VALUES = {

@@ -31,8 +31,8 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import run_on_main
 from voicebank_prepare import prepare_voicebank
 
-from diffgmm_sb.data import dataio_prep
-from diffgmm_sb.recipe import leave_process_group, score_test_set, with_run_options
+from diffgmm_sb.data.manifests import dataio_prep
+from diffgmm_sb.training.recipe import leave_process_group, score_test_set, with_run_options
 
 if __name__ == "__main__":
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])

@@ -34,8 +34,8 @@ import shutil
 import soundfile as sf
 from speechbrain.utils.logger import get_logger
 
-from diffgmm_sb.data import ManifestError
-from diffgmm_sb.recipe import (
+from diffgmm_sb.data.manifests import ManifestError
+from diffgmm_sb.training.recipe import (
     mark_prepared,
     preparation_done,
     write_manifest,
@@ -74,7 +74,7 @@ def prepare_voicebank(
     >>> prepare_voicebank("/nonexistent", "/tmp/vb")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    diffgmm_sb.data.ManifestError: /nonexistent: neither noisy_trainset_28spk_wav_16k/ nor noisy_trainset_28spk_wav/ ...
+    diffgmm_sb.data.manifests.ManifestError: /nonexistent: neither noisy_trainset_28spk_wav_16k/ nor noisy_trainset_28spk_wav/ ...
     """
     if skip_prep:
         return

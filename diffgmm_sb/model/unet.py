@@ -1,6 +1,6 @@
 """The 1-D U-Net that extracts DiffGMM's features (waveform or STFT frames).
 
-``diffgmm_sb.spectral.SpectralUNet`` runs it over STFT frames (front stride
+``diffgmm_sb.model.spectral.SpectralUNet`` runs it over STFT frames (front stride
 1); on its own, as described below, it runs over the waveform.
 
 A strided learned front end (a filterbank-like convolution with stride

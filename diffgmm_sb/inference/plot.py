@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from diffgmm_sb.model import utterance_rms
+from diffgmm_sb.model.diffgmm import utterance_rms
 
 MAX_PLOT_SECONDS = 10.0
 DENSITY_POINTS = 4000  # time positions the marginal density is averaged over
@@ -31,7 +31,7 @@ def estimated_noise_density(model, noisy, grid):
 
     Arguments
     ---------
-    model : diffgmm_sb.model.DiffGMM
+    model : diffgmm_sb.model.diffgmm.DiffGMM
         The denoiser.
     noisy : torch.Tensor
         ``[time]`` noisy waveform at the model's rate.
@@ -45,10 +45,10 @@ def estimated_noise_density(model, noisy, grid):
 
     Example
     -------
-    >>> from diffgmm_sb.unet import WaveUNet
-    >>> from diffgmm_sb.mixture import MixtureHead
-    >>> from diffgmm_sb.diffusion import NoiseSchedule
-    >>> from diffgmm_sb.model import DiffGMM
+    >>> from diffgmm_sb.model.unet import WaveUNet
+    >>> from diffgmm_sb.model.mixture import MixtureHead
+    >>> from diffgmm_sb.model.diffusion import NoiseSchedule
+    >>> from diffgmm_sb.model.diffgmm import DiffGMM
     >>> model = DiffGMM(WaveUNet(out_channels=8, front_channels=8, channels=[8], strides=[2]),
     ...                 MixtureHead(8, 2), NoiseSchedule(4))
     >>> grid = torch.linspace(-5.0, 5.0, 2001)
@@ -82,7 +82,7 @@ def plot_enhancement(model, noisy, enhanced, rate, path, title=""):
 
     Arguments
     ---------
-    model : diffgmm_sb.model.DiffGMM
+    model : diffgmm_sb.model.diffgmm.DiffGMM
         The denoiser that produced ``enhanced``.
     noisy, enhanced : torch.Tensor
         ``[time]`` waveforms at ``rate``, the model's rate.

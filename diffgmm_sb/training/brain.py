@@ -33,16 +33,16 @@ import torch
 from speechbrain.utils.distributed import if_main_process, is_distributed_initialized
 from speechbrain.utils.metric_stats import MetricStats
 
-from diffgmm_sb import metrics
-from diffgmm_sb.audio import write_wav
-from diffgmm_sb.checkpoints import average_weights
-from diffgmm_sb.losses import (
+from diffgmm_sb.data.audio import write_wav
+from diffgmm_sb.evaluation import metrics
+from diffgmm_sb.model.mixture import mixture_nll, noise_prediction_loss
+from diffgmm_sb.training.checkpoints import average_weights
+from diffgmm_sb.training.losses import (
     PesqSurrogateLoss,
     StoiSurrogateLoss,
     loudness_loss,
     multi_resolution_stft_loss,
 )
-from diffgmm_sb.mixture import mixture_nll, noise_prediction_loss
 
 METRICS = {
     "pesq": metrics.pesq_wb,
@@ -61,15 +61,15 @@ def unwrap(module):
 
 
 class DiffGMMBrain(sb.Brain):
-    """Trains and evaluates a :class:`diffgmm_sb.model.DiffGMM` (``modules.diffgmm``).
+    """Trains and evaluates a :class:`diffgmm_sb.model.diffgmm.DiffGMM` (``modules.diffgmm``).
 
     hparams used: ``nll_weight``, ``mse_weight``, ``stft_weight``, ``sampler_steps``,
     ``sampler_mode``, ``lr_annealing``, ``train_logger``, ``epoch_counter``,
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
     ``sampler_final_gamma`` (default 0), ``loudness_weight`` (default 0),
-    ``pesq_weight`` (default 0, see ``diffgmm_sb.losses.PesqSurrogateLoss``),
+    ``pesq_weight`` (default 0, see ``diffgmm_sb.training.losses.PesqSurrogateLoss``),
     ``pesq_mos`` (default False: the PESQ term on the raw disturbance),
-    ``stoi_weight`` (default 0, see ``diffgmm_sb.losses.StoiSurrogateLoss``),
+    ``stoi_weight`` (default 0, see ``diffgmm_sb.training.losses.StoiSurrogateLoss``),
     ``stft_excess_weight`` (default 1, see ``multi_resolution_stft_loss``),
     ``lr_step_annealing`` (a per-step scheduler such as SpeechBrain's
     ``LinearWarmupScheduler``, called with the optimizer after every

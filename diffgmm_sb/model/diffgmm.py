@@ -1,7 +1,7 @@
 """DiffGMM: the network f_theta(x_t, x, t) and the enhancement it drives.
 
-``DiffGMM`` joins a U-Net (over the waveform, ``diffgmm_sb.unet``, or over
-STFT frames, ``diffgmm_sb.spectral``), its Gaussian-mixture head and the
+``DiffGMM`` joins a U-Net (over the waveform, ``diffgmm_sb.model.unet``, or over
+STFT frames, ``diffgmm_sb.model.spectral``), its Gaussian-mixture head and the
 noise schedule. It works in normalised units: each utterance is divided by
 the RMS of its noisy input (over the valid samples), so the mixture, the
 schedule's sigma and the scale floor mean the same thing for loud and quiet
@@ -15,8 +15,8 @@ import torch
 from speechbrain.dataio.dataio import length_to_mask
 from torch import nn
 
-from diffgmm_sb.diffusion import reverse_process
-from diffgmm_sb.mixture import mixture_nll, noise_prediction_loss
+from diffgmm_sb.model.diffusion import reverse_process
+from diffgmm_sb.model.mixture import mixture_nll, noise_prediction_loss
 
 # Utterances quieter than this RMS (full scale = 1) are treated as silence.
 MIN_RMS = 1e-5
@@ -70,16 +70,16 @@ class DiffGMM(nn.Module):
         Feature extractor ``unet(stacked [batch, 2, time], gamma [batch])``.
     head : torch.nn.Module
         ``head(features, x_t)`` gives the mixture: the per-sample
-        ``diffgmm_sb.mixture.MixtureHead`` or the masking
-        ``diffgmm_sb.spectral.MaskMixtureHead``.
-    schedule : diffgmm_sb.diffusion.NoiseSchedule
+        ``diffgmm_sb.model.mixture.MixtureHead`` or the masking
+        ``diffgmm_sb.model.spectral.MaskMixtureHead``.
+    schedule : diffgmm_sb.model.diffusion.NoiseSchedule
         The diffusion schedule.
 
     Example
     -------
-    >>> from diffgmm_sb.unet import WaveUNet
-    >>> from diffgmm_sb.mixture import MixtureHead
-    >>> from diffgmm_sb.diffusion import NoiseSchedule
+    >>> from diffgmm_sb.model.unet import WaveUNet
+    >>> from diffgmm_sb.model.mixture import MixtureHead
+    >>> from diffgmm_sb.model.diffusion import NoiseSchedule
     >>> model = DiffGMM(
     ...     WaveUNet(out_channels=8, front_channels=8, channels=[8], strides=[2]),
     ...     MixtureHead(8, num_components=2),
@@ -155,7 +155,7 @@ class DiffGMM(nn.Module):
         """Runs the reverse process on ``[batch, time]`` noisy waveforms.
 
         Padding (beyond ``lengths``) is returned as zeros. ``final_gamma``:
-        see ``diffgmm_sb.diffusion.reverse_process``.
+        see ``diffgmm_sb.model.diffusion.reverse_process``.
         """
         mask = valid_mask(noisy, lengths)
         scale = utterance_rms(noisy, mask)

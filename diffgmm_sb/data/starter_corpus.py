@@ -22,7 +22,7 @@ Noise recordings are split into training and held-out files (each category
 with three or more files gives every third file to the held-out set; smaller
 categories are split in time), so validation and test mix unseen speakers with
 unseen noise at SNRs drawn from ``snr_range``. Training pairs are mixed on the
-fly (``diffgmm_sb.data``) from ``train.json`` (clean speech) and
+fly (``diffgmm_sb.data.manifests``) from ``train.json`` (clean speech) and
 ``noise_train.json``.
 
 Most of the build is xz decompression of the two big noise packages
@@ -44,9 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 from speechbrain.utils.logger import get_logger
 
-from diffgmm_sb import noise as synth
-from diffgmm_sb.audio import decode, fit_length, mix_at_snr, rms, write_wav
-from diffgmm_sb.debian_sources import extract_members, fetch_package
+from diffgmm_sb.data import noise as synth
+from diffgmm_sb.data.audio import decode, fit_length, mix_at_snr, rms, write_wav
+from diffgmm_sb.data.debian_sources import extract_members, fetch_package
 
 logger = get_logger(__name__)
 SAMPLE_RATE = 16000
@@ -484,7 +484,7 @@ def _collect_noise(data_folder, cache_folder, rng):
                         f"{split}_{name}",
                         wav,
                         category,
-                        "generated (diffgmm_sb.noise)"
+                        "generated (diffgmm_sb.data.noise)"
                         + (f" from {KEYBOARD[0]} clicks" if category == "typing" else ""),
                         KEYBOARD[2] if category == "typing" else "CC0-1.0",
                     ),

@@ -182,7 +182,7 @@ def reverse_process(
 
     Example
     -------
-    >>> from diffgmm_sb.mixture import GaussianMixture
+    >>> from diffgmm_sb.model.mixture import GaussianMixture
     >>> sched = NoiseSchedule(num_steps=4)
     >>> s, n = torch.randn(1, 8), torch.randn(1, 8)
     >>> def oracle(x_t, x, t):

@@ -22,7 +22,7 @@ import torchaudio.functional as AF
 from tqdm import tqdm
 
 INTERFACES = {
-    "diffgmm": "diffgmm_sb.inference.DiffGMMEnhancement",
+    "diffgmm": "diffgmm_sb.inference.interface.DiffGMMEnhancement",
     "spectral_mask": "speechbrain.inference.enhancement.SpectralMaskEnhancement",
     "waveform": "speechbrain.inference.enhancement.WaveformEnhancement",
     "sgmse": "speechbrain.inference.enhancement.SGMSEEnhancement",

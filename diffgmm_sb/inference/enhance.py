@@ -31,7 +31,9 @@ AUDIO_EXTENSIONS = (
     + (".aif", ".opus", ".oga", ".wave")
     + UNSUPPORTED_AUDIO_EXTENSIONS
 )
-DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained")
+DEFAULT_MODEL = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pretrained"
+)
 
 
 def list_inputs(paths):
@@ -160,7 +162,7 @@ def load_model(model_dir, device):
     See ``DiffGMMEnhancement.from_hparams``; nothing is cached elsewhere, so
     a stale copy of another model with the same folder name is never used.
     """
-    from diffgmm_sb.inference import DiffGMMEnhancement
+    from diffgmm_sb.inference.interface import DiffGMMEnhancement
 
     return DiffGMMEnhancement.from_hparams(
         source=os.path.abspath(model_dir), run_opts={"device": device}
@@ -180,7 +182,7 @@ def _first_seconds(path, seconds, rate):
 
 def write_plot(enhancer, noisy_path, enhanced_path, png_path):
     """Writes the ``--plot`` figure for one enhanced file."""
-    from diffgmm_sb.plot import MAX_PLOT_SECONDS, plot_enhancement
+    from diffgmm_sb.inference.plot import MAX_PLOT_SECONDS, plot_enhancement
 
     rate = enhancer.sample_rate
     noisy = _first_seconds(noisy_path, MAX_PLOT_SECONDS, rate)

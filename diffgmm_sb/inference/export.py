@@ -5,7 +5,7 @@ The folder holds ``hyperparams.yaml`` (the network, the sampler settings and a
 ``DiffGMMEnhancement.from_hparams(source=folder, savedir=...)`` with no
 network access::
 
-    python -m diffgmm_sb.export results/diffgmm/1234 pretrained/my_model
+    python -m diffgmm_sb.inference.export results/diffgmm/1234 pretrained/my_model
 
 Model folders may come from strangers, so ``load_model_folder`` executes
 nothing from them: ``hyperparams.yaml`` is read as plain YAML data (the
@@ -14,7 +14,7 @@ resolved), only the keys the network needs are taken, each checked for its
 type and range, the network is built from this module's own ``MODEL_YAMLS``,
 and ``diffgmm.ckpt`` is read with ``torch.load(weights_only=True)``. A
 missing, malformed, tampered or truncated file raises ``ModelFolderError``
-or ``diffgmm_sb.checkpoints.CheckpointError`` naming the file. The run
+or ``diffgmm_sb.training.checkpoints.CheckpointError`` naming the file. The run
 folders read by ``export_pretrained`` are treated the same way.
 
 Authors
@@ -30,13 +30,13 @@ import yaml
 from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.fetching import FetchConfig, fetch
 
-from diffgmm_sb.checkpoints import (
+from diffgmm_sb.model.diffusion import SAMPLER_MODES
+from diffgmm_sb.training.checkpoints import (
     AtomicCheckpointer,
     CheckpointError,
     average_weights,
     load_state_dict_file,
 )
-from diffgmm_sb.diffusion import SAMPLER_MODES
 
 # Hyperparameters copied from the training run into the model folder: those
 # of every network, then those of its kind (``network``: the waveform U-Net or
@@ -197,7 +197,7 @@ def read_plain_values(path, keys, defaults=None, overrides=None):
     >>> read_plain_values(path, ["num_steps", "schedule"])
     Traceback (most recent call last):
     ...
-    diffgmm_sb.export.ModelFolderError: ...hyperparams.yaml: schedule is missing
+    diffgmm_sb.inference.export.ModelFolderError: ...hyperparams.yaml: schedule is missing
     """
     return _checked_values(path, _load_plain(path), keys, defaults, overrides)
 
@@ -241,7 +241,7 @@ def _load_plain(path):
 
 _NETWORK_YAML = {
     "wave": """
-    unet: !new:diffgmm_sb.unet.WaveUNet
+    unet: !new:diffgmm_sb.model.unet.WaveUNet
         in_channels: 2
         out_channels: !ref <head_channels>
         front_channels: !ref <front_channels>
@@ -251,13 +251,13 @@ _NETWORK_YAML = {
         strides: !ref <unet_strides>
         emb_dim: !ref <emb_dim>
         lstm_layers: !ref <lstm_layers>
-    head: !new:diffgmm_sb.mixture.MixtureHead
+    head: !new:diffgmm_sb.model.mixture.MixtureHead
         in_channels: !ref <head_channels>
         num_components: !ref <num_components>
         min_scale: !ref <min_scale>
 """,
     "spectral": """
-    unet: !new:diffgmm_sb.spectral.SpectralUNet
+    unet: !new:diffgmm_sb.model.spectral.SpectralUNet
         in_channels: 2
         out_channels: !ref <head_channels>
         n_fft: !ref <n_fft>
@@ -267,7 +267,7 @@ _NETWORK_YAML = {
         strides: !ref <unet_strides>
         emb_dim: !ref <emb_dim>
         lstm_layers: !ref <lstm_layers>
-    head: !new:diffgmm_sb.spectral.MaskMixtureHead
+    head: !new:diffgmm_sb.model.spectral.MaskMixtureHead
         in_channels: !ref <head_channels>
         num_components: !ref <num_components>
         n_fft: !ref <n_fft>
@@ -287,9 +287,9 @@ MODEL_YAMLS = {
 chunk_seconds: 10.0  # long inputs are enhanced in chunks of this length
 overlap_seconds: 0.5  # cross-faded overlap between chunks
 
-diffgmm: !new:diffgmm_sb.model.DiffGMM"""
+diffgmm: !new:diffgmm_sb.model.diffgmm.DiffGMM"""
     + network
-    + """    schedule: !new:diffgmm_sb.diffusion.NoiseSchedule
+    + """    schedule: !new:diffgmm_sb.model.diffusion.NoiseSchedule
         num_steps: !ref <num_steps>
         sigma_max: !ref <sigma_max>
         kind: !ref <schedule>
@@ -358,7 +358,7 @@ def write_model_folder(out_folder, values, state_dict):
         {key: values[key] for key in keys}, sort_keys=False, default_flow_style=None
     )
     text = (
-        "# DiffGMM model folder (diffgmm_sb.export)\n"
+        "# DiffGMM model folder (diffgmm_sb.inference.export)\n"
         + header
         + MODEL_YAMLS[values["network"]]
     )
@@ -432,7 +432,7 @@ def _fetch_model_files(source, savedir, hparams_file):
             if not os.path.isfile(os.path.join(source, name)):
                 raise ModelFolderError(
                     f"{source}: no {name}; not a DiffGMM model folder "
-                    "(python -m diffgmm_sb.export RUN_FOLDER MODEL_FOLDER makes one)"
+                    "(python -m diffgmm_sb.inference.export RUN_FOLDER MODEL_FOLDER makes one)"
                 )
         if savedir is None:
             return [os.path.join(source, name) for name in names]
@@ -477,7 +477,7 @@ def load_model_folder(
 
     Raises
     ------
-    ModelFolderError, diffgmm_sb.checkpoints.CheckpointError
+    ModelFolderError, diffgmm_sb.training.checkpoints.CheckpointError
         Naming the file and what is wrong with it.
     """
     hparams_path, weights_path = _fetch_model_files(source, savedir, hparams_file)
@@ -506,7 +506,7 @@ def load_model_folder(
 
 
 def main(argv=None):
-    """Command line entry: ``python -m diffgmm_sb.export RUN_FOLDER OUT_FOLDER``."""
+    """Command line entry: ``python -m diffgmm_sb.inference.export RUN_FOLDER OUT_FOLDER``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_folder")
     parser.add_argument("out_folder")
@@ -525,7 +525,7 @@ def main(argv=None):
             )
         )
     except (ValueError, OSError) as err:
-        print(f"diffgmm_sb.export: {err}", file=sys.stderr)
+        print(f"diffgmm_sb.inference.export: {err}", file=sys.stderr)
         return 2
     return 0
 

@@ -28,8 +28,8 @@ import torchaudio.functional as AF
 from speechbrain.dataio.dataio import read_audio
 from speechbrain.dataio.dataset import DynamicItemDataset
 
-from diffgmm_sb.augment import NoisyMixer, numpy_rng, random_shelves, synthetic_rir
-from diffgmm_sb.noise import babble
+from diffgmm_sb.data.augment import NoisyMixer, numpy_rng, random_shelves, synthetic_rir
+from diffgmm_sb.data.noise import babble
 
 # Problems listed in full in a ManifestError before the rest are counted.
 MAX_LISTED_PROBLEMS = 50
@@ -424,7 +424,7 @@ def dataio_prep(hparams):
     ``babble_talkers`` (a babble category of that many tracks added to the
     noise, made from the training speech by ``babble_tracks``; 0: none),
     ``babble_rt60`` (a range: reverberant babble; empty or absent: dry) and
-    the probabilities of ``diffgmm_sb.augment.NoisyMixer``
+    the probabilities of ``diffgmm_sb.data.augment.NoisyMixer``
     (``MIXING_PROBABILITIES``), all for dynamic mixing only.
     """
     data_folder = hparams["data_folder"]

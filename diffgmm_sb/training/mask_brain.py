@@ -18,7 +18,7 @@ import torch
 from speechbrain.processing.features import spectral_magnitude
 from speechbrain.processing.signal_processing import resynthesize
 
-from diffgmm_sb.brain import DiffGMMBrain
+from diffgmm_sb.training.brain import DiffGMMBrain
 
 
 class SpectralMaskBrain(DiffGMMBrain):

@@ -8,7 +8,7 @@ model hub folder (``hyperparams.yaml`` + ``diffgmm.ckpt``)::
 
 Loading executes nothing from the folder: the network is built from this
 package's own template with the folder's plain values, and the weights are
-read with ``torch.load(weights_only=True)`` (see ``diffgmm_sb.export``).
+read with ``torch.load(weights_only=True)`` (see ``diffgmm_sb.inference.export``).
 
 Any input a user has is accepted: any length (processed in overlapping chunks
 joined by overlap-add; files are streamed chunk by chunk, so memory does not
@@ -31,8 +31,8 @@ import soundfile as sf
 import torch
 from speechbrain.inference.interfaces import Pretrained
 
-from diffgmm_sb.audio import resample
-from diffgmm_sb.model import valid_mask
+from diffgmm_sb.data.audio import resample
+from diffgmm_sb.model.diffgmm import valid_mask
 
 # Channels of one file enhanced together (one network batch).
 MAX_CHANNELS_PER_BATCH = 8
@@ -154,9 +154,9 @@ class DiffGMMEnhancement(Pretrained):
 
         Unlike ``Pretrained.from_hparams``, the folder's YAML is never
         executed: only its plain values are read and checked, the network is
-        built from ``diffgmm_sb.export.MODEL_YAMLS``, and the weights are loaded
+        built from ``diffgmm_sb.inference.export.MODEL_YAMLS``, and the weights are loaded
         with ``weights_only=True``. A damaged or tampered folder raises
-        ``diffgmm_sb.export.ModelFolderError`` naming the file and the problem.
+        ``diffgmm_sb.inference.export.ModelFolderError`` naming the file and the problem.
 
         Arguments
         ---------
@@ -176,7 +176,7 @@ class DiffGMMEnhancement(Pretrained):
         -------
         DiffGMMEnhancement
         """
-        from diffgmm_sb.export import load_model_folder
+        from diffgmm_sb.inference.export import load_model_folder
 
         hparams, modules = load_model_folder(
             source, savedir=savedir, hparams_file=hparams_file, overrides=overrides
@@ -345,7 +345,7 @@ class AudioFileReader:
     >>> AudioFileReader(path + ".missing").open()
     Traceback (most recent call last):
     ...
-    diffgmm_sb.inference.AudioInputError: ....missing: no such file
+    diffgmm_sb.inference.interface.AudioInputError: ....missing: no such file
     """
 
     def __init__(self, path):

@@ -96,7 +96,7 @@ def load_weights(path, map_location="cpu"):
     >>> load_weights(path)
     Traceback (most recent call last):
     ...
-    diffgmm_sb.checkpoints.CheckpointError: ...w.ckpt: truncated or corrupt weights file (...)
+    diffgmm_sb.training.checkpoints.CheckpointError: ...w.ckpt: truncated or corrupt weights file (...)
     """
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: no such weights file")
@@ -124,7 +124,7 @@ def load_state_dict_file(path):
     >>> load_state_dict_file(path)
     Traceback (most recent call last):
     ...
-    diffgmm_sb.checkpoints.CheckpointError: ...w.ckpt: NaN or infinite values in w
+    diffgmm_sb.training.checkpoints.CheckpointError: ...w.ckpt: NaN or infinite values in w
     """
     state = load_weights(path)
     if not isinstance(state, dict) or not all(

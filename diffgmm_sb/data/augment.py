@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torchaudio.functional as AF
 
-from diffgmm_sb.audio import fit_length, mix_at_snr
+from diffgmm_sb.data.audio import fit_length, mix_at_snr
 
 # Speed factors of the noise: rates of 16 kHz x factor have small ratios to
 # 16 kHz, so resampling them is cheap.

@@ -11,7 +11,7 @@
   its process group before the interpreter exits.
 * :func:`score_test_set`: the final scoring of a recipe's enhanced test set
   (and of its noisy input) with the full measures of
-  :mod:`diffgmm_sb.evaluate` (speech) or SDR and SI-SDR (other audio).
+  :mod:`diffgmm_sb.evaluation.evaluate` (speech) or SDR and SI-SDR (other audio).
 
 Authors
  * diffgmm-sb developers 2026
@@ -29,14 +29,14 @@ from speechbrain.utils.distributed import ddp_barrier, is_distributed_initialize
 from speechbrain.utils.logger import get_logger
 from speechbrain.utils.run_opts import RunOptions
 
-from diffgmm_sb import evaluate, metrics
-from diffgmm_sb.audio import write_wav
-from diffgmm_sb.data import load_manifest
+from diffgmm_sb.data.audio import write_wav
+from diffgmm_sb.data.manifests import load_manifest
+from diffgmm_sb.evaluation import evaluate, metrics
 
 logger = get_logger(__name__)
 PREPARE_OPTIONS = "prepare_options.json"
 
-# The measures of score_test_set: speech (diffgmm_sb.evaluate's), or SDR and SI-SDR.
+# The measures of score_test_set: speech (diffgmm_sb.evaluation.evaluate's), or SDR and SI-SDR.
 SPEECH = evaluate.METRICS
 SDR = ("sdr", "si_sdr")
 LABELS = {**evaluate.LABELS, "sdr": "SDR (dB)"}
@@ -225,7 +225,7 @@ def score_test_set(
     """Scores a recipe's enhanced test set and its noisy input against ``clean_wav``.
 
     The enhanced file of entry ``id`` is ``<enhanced_folder>/<id>.wav`` (as
-    :class:`diffgmm_sb.brain.DiffGMMBrain` writes them). Writes
+    :class:`diffgmm_sb.training.brain.DiffGMMBrain` writes them). Writes
     ``<output_folder>/<name>_metrics.csv`` (one row per file and system) and
     ``<name>_metrics.md`` (the means as a Markdown table).
 
@@ -241,7 +241,7 @@ def score_test_set(
         Where the score files go.
     measures : str
         ``speech``: PESQ-wb/nb, STOI, eSTOI, CSIG, CBAK, COVL, SSNR, SI-SDR
-        (:mod:`diffgmm_sb.evaluate`); ``sdr``: SDR and SI-SDR.
+        (:mod:`diffgmm_sb.evaluation.evaluate`); ``sdr``: SDR and SI-SDR.
     name : str
         Prefix of the score files.
 

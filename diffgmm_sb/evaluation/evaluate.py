@@ -2,7 +2,7 @@
 
 Measures, per file and averaged: PESQ wide band and narrow band (``pesq``,
 MOS-LQO), STOI and extended STOI (``pystoi``), the composite CSIG, CBAK and
-COVL with their parts LLR and WSS, segmental SNR (:mod:`diffgmm_sb.composite`,
+COVL with their parts LLR and WSS, segmental SNR (:mod:`diffgmm_sb.evaluation.composite`,
 after Loizou's ``composite.m``, with wide-band PESQ in the formulas) and
 SI-SDR. Files at another rate than 16 kHz are resampled to 16 kHz first;
 multichannel files are averaged to mono.
@@ -10,7 +10,7 @@ multichannel files are averaged to mono.
 Pairs come from two folders (matched by relative path), or from a SpeechBrain
 JSON manifest (``clean_wav`` references; the audio scored is ``noisy_wav``, or
 the file of the same name in ``--enhanced-dir``), and can first be enhanced by
-any SpeechBrain enhancement interface (:mod:`diffgmm_sb.enhancers`)::
+any SpeechBrain enhancement interface (:mod:`diffgmm_sb.evaluation.enhancers`)::
 
     diffgmm-evaluate --clean-dir clean/ --enhanced-dir enhanced/
     diffgmm-evaluate --manifest test.json --noisy --enhancer diffgmm \\
@@ -37,8 +37,8 @@ import torch
 import torchaudio.functional as AF
 from tqdm import tqdm
 
-from diffgmm_sb import metrics
-from diffgmm_sb.composite import composite
+from diffgmm_sb.evaluation import metrics
+from diffgmm_sb.evaluation.composite import composite
 
 SAMPLE_RATE = 16000  # the rate every measure is computed at
 MIN_SECONDS = 0.25  # PESQ needs at least a quarter of a second
@@ -75,7 +75,7 @@ def read_audio(path):
     >>> read_audio("missing.wav")
     Traceback (most recent call last):
     ...
-    diffgmm_sb.evaluate.EvaluationError: missing.wav: no such file
+    diffgmm_sb.evaluation.evaluate.EvaluationError: missing.wav: no such file
     """
     if not os.path.isfile(path):
         raise EvaluationError(f"{path}: no such file")
@@ -200,7 +200,7 @@ def pairs_from_manifest(manifest, key="noisy_wav", enhanced_dir=None, data_root=
     data_root : str, optional
         Replacement of ``{data_root}``.
     """
-    from diffgmm_sb.data import load_manifest
+    from diffgmm_sb.data.manifests import load_manifest
 
     root = data_root or os.path.dirname(os.path.abspath(manifest))
     try:
@@ -230,7 +230,7 @@ def pairs_from_manifest(manifest, key="noisy_wav", enhanced_dir=None, data_root=
 
 def pairs_from_folders(clean_dir, enhanced_dir):
     """``(id, enhanced, clean)`` triples of two folders, matched by relative path."""
-    from diffgmm_sb.enhance import list_inputs
+    from diffgmm_sb.inference.enhance import list_inputs
 
     found = {}
     for folder in (clean_dir, enhanced_dir):
@@ -304,7 +304,7 @@ def format_table(means_by_system, counts):
 
 def parse_args(argv=None):
     """The command line."""
-    from diffgmm_sb.enhancers import INTERFACES
+    from diffgmm_sb.evaluation.enhancers import INTERFACES
 
     parser = argparse.ArgumentParser(
         prog="diffgmm-evaluate",
@@ -363,7 +363,7 @@ def _run(args):
         name = _system_name(args.enhanced_dir)
         systems[name if name not in systems else args.enhanced_dir] = pairs
     if args.enhancer:
-        from diffgmm_sb.enhancers import enhance_files, load_enhancer
+        from diffgmm_sb.evaluation.enhancers import enhance_files, load_enhancer
 
         pairs_from_manifest(manifest, args.key, args.output, root)  # names clash?
         sources = pairs_from_manifest(manifest, args.key, data_root=root)

@@ -1,6 +1,6 @@
 """DiffGMM on STFT frames: a U-Net over spectra and a masking mixture head.
 
-The waveform U-Net (``diffgmm_sb.unet.WaveUNet``) has to synthesise the noise
+The waveform U-Net (``diffgmm_sb.model.unet.WaveUNet``) has to synthesise the noise
 waveform sample by sample from features computed at a low frame rate. Here
 the same 1-D U-Net runs over STFT frames instead (its channels are the
 compressed magnitudes of the state ``x_t`` and of the noisy input ``x``), and
@@ -24,8 +24,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from diffgmm_sb.mixture import GaussianMixture
-from diffgmm_sb.unet import WaveUNet
+from diffgmm_sb.model.mixture import GaussianMixture
+from diffgmm_sb.model.unet import WaveUNet
 
 COMPRESSION = 0.3  # features are |X|^0.3, which evens out loud and quiet bins
 POWER_FLOOR = 1e-8

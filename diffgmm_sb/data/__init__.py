@@ -1,0 +1,1 @@
+"""Data: audio I/O, manifests, mixing and augmentation, the starter corpus."""

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, the composite measures, the evaluator, enhancer adapters."""

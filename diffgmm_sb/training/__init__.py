@@ -1,0 +1,1 @@
+"""Training: the Brain, its losses and checkpoints, recipe helpers."""
