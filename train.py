@@ -41,7 +41,7 @@ from diffgmm_sb.data.manifests import (
 from diffgmm_sb.data.starter_corpus import prepare_starter_corpus
 from diffgmm_sb.training.brain import DiffGMMBrain
 from diffgmm_sb.training.checkpoints import CheckpointError
-from diffgmm_sb.training.recipe import leave_process_group, with_run_options
+from diffgmm_sb.training.recipe import leave_process_group
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ def main():
         overrides=overrides,
     )
 
+    real_folder = hparams["real_test_folder"]
+    if real_folder and not os.path.isdir(real_folder):
+        raise ManifestError(f"real_test_folder {real_folder}: no such folder")
     run_on_main(
         prepare_starter_corpus,
         kwargs={
@@ -77,23 +80,18 @@ def main():
             "segment_seconds": hparams["segment_seconds"],
             "sample_rate": hparams["sample_rate"],
             "train_snr_range": hparams["train_snr_range"],
-            "train_speeds": hparams["train_speeds"],
-            "train_equalize": hparams["train_equalize"],
             "second_noise_prob": hparams["second_noise_prob"],
             "noise_speed_prob": hparams["noise_speed_prob"],
             "noise_eq_prob": hparams["noise_eq_prob"],
             "reverb_prob": hparams["reverb_prob"],
             "bandlimit_prob": hparams["bandlimit_prob"],
-            "babble_tracks": hparams.get("babble_tracks", 0),
-            "babble_talkers": hparams.get("babble_talkers"),
-            "babble_rt60": hparams.get("babble_rt60"),
         }
     )
 
     brain = DiffGMMBrain(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
-        hparams=with_run_options(hparams["brain_hparams"], hparams),
+        hparams=hparams,
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )
@@ -118,8 +116,7 @@ def main():
     )
 
     # Real noisy recordings (e.g. VoiceBank+DEMAND pairs), evaluation only.
-    real_folder = hparams["real_test_folder"]
-    if real_folder and os.path.isdir(real_folder):
+    if real_folder:
         manifest = os.path.join(hparams["output_folder"], "real_test.json")
         run_on_main(
             write_pairs_manifest, args=[real_folder, manifest, hparams["sample_rate"]]

@@ -68,7 +68,11 @@ def model_folder(workdir, components):
     from hyperpyyaml import load_hyperpyyaml
 
     from diffgmm_sb.inference.enhance import DEFAULT_MODEL
-    from diffgmm_sb.inference.export import network_keys, network_kind, write_model_folder
+    from diffgmm_sb.inference.model_folder import (
+        network_keys,
+        network_kind,
+        write_model_folder,
+    )
 
     shipped = os.path.join(DEFAULT_MODEL, "hyperparams.yaml")
     if os.path.isfile(shipped):
@@ -78,9 +82,10 @@ def model_folder(workdir, components):
     with open(HPARAMS, encoding="utf-8") as f:
         hp = load_hyperpyyaml(f, {"num_components": components, "skip_prep": True})
     folder = os.path.join(workdir, f"model_K{components}")
-    kind = network_kind(hp)
-    values = {"network": kind, **{k: hp[k] for k in network_keys(kind) if k in hp}}
-    return write_model_folder(folder, values, hp["diffgmm"].state_dict())
+    net = {**hp, **hp["model"]}  # the network's values are under model (included)
+    kind = network_kind(net)
+    values = {"network": kind, **{k: net[k] for k in network_keys(kind) if k in net}}
+    return write_model_folder(folder, values, hp["modules"]["diffgmm"].state_dict())
 
 
 def run_diffgmm(src, dst, model, steps):

@@ -7,14 +7,12 @@ prints a Markdown table::
 
     python benchmarks/quality_vs_steps.py results/diffgmm/1234 \\
         --manifest data/starter/test.json --pairs ../shared/data/voicebank_demand_train_p287 \\
-        --steps 1 2 3 6 [--final-gamma 0 0.1 0.2] [--gain-power 1 1.5 2]
+        --steps 1 2 3 6 [--final-gamma 0 0.1 0.2]
 
 ``--final-gamma`` also sweeps the noise level ``gamma_end`` at which the
-reverse process stops (``sampler_final_gamma``; default: the model's), and
-``--gain-power`` the power of the clean gain in evaluation
-(``eval_gain_power``, STFT network; default: the model's). For a training run,
-``--checkpoint last`` scores its last epoch's checkpoint instead of the best
-by validation PESQ, and ``--average N`` the average of the N best (or last).
+reverse process stops (``sampler_final_gamma``; default: the model's). For a
+training run, ``--checkpoint last`` scores its last epoch's checkpoint
+instead of the best by validation PESQ.
 
 Authors
  * diffgmm-sb developers 2026
@@ -34,20 +32,17 @@ from diffgmm_sb.inference.export import export_pretrained
 from diffgmm_sb.inference.interface import DiffGMMEnhancement
 
 
-def load_enhancer(path, workdir, checkpoint="best", average=None):
+def load_enhancer(path, workdir, checkpoint="best"):
     """A ``DiffGMMEnhancement`` from a model folder or a training run folder.
 
     For a run folder, ``checkpoint`` "best" takes the checkpoint with the best
-    validation PESQ and "last" the last epoch's; ``average`` = N averages the
-    weights of the N best (or last) checkpoints.
+    validation PESQ and "last" the last epoch's.
     """
     if not os.path.isdir(os.path.join(path, "save")):
         model_dir = path
     else:
         max_key = {"best": "pesq", "last": "epoch"}[checkpoint]
-        model_dir = export_pretrained(
-            path, os.path.join(workdir, "model"), max_key=max_key, average=average
-        )
+        model_dir = export_pretrained(path, os.path.join(workdir, "model"), max_key=max_key)
     return DiffGMMEnhancement.from_hparams(
         source=os.path.abspath(model_dir), savedir=os.path.join(workdir, "savedir")
     )
@@ -81,13 +76,12 @@ def model_and_sets_parser(description):
     parser.add_argument(
         "--checkpoint", choices=("best", "last"), default="best", help="of a run folder"
     )
-    parser.add_argument("--average", type=int, default=None, help="checkpoints averaged")
     return parser
 
 
 def load_model_and_sets(args, workdir):
     """The enhancer and the sets named by ``model_and_sets_parser``'s arguments."""
-    enhancer = load_enhancer(args.model, workdir, args.checkpoint, args.average)
+    enhancer = load_enhancer(args.model, workdir, args.checkpoint)
     sets = load_sets(
         args.manifest, args.pairs, args.data_folder, workdir, enhancer.sample_rate
     )
@@ -119,35 +113,27 @@ def main(argv=None):
     parser = model_and_sets_parser(__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[1, 2, 3, 6])
     parser.add_argument("--final-gamma", type=float, nargs="*", default=[])
-    parser.add_argument("--gain-power", type=float, nargs="*", default=[])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as workdir:
         enhancer, sets = load_model_and_sets(args, workdir)
         gammas = args.final_gamma or [enhancer.hparams.sampler_final_gamma]
-        head = enhancer.mods.diffgmm.head
-        has_power = hasattr(head, "eval_gain_power")  # the STFT network's head
-        if args.gain_power and not has_power:
-            parser.error("--gain-power needs a model with the STFT network")
-        powers = args.gain_power or [head.eval_gain_power if has_power else 1.0]
-        print("| set | steps | γ_end | p | PESQ-wb | STOI | SI-SDR (dB) | RTF |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| set | steps | γ_end | PESQ-wb | STOI | SI-SDR (dB) | RTF |")
+        print("|---|---|---|---|---|---|---|")
         for name, pairs in sets.items():
             first = True
-            for steps, gamma, power in itertools.product(args.steps, gammas, powers):
+            for steps, gamma in itertools.product(args.steps, gammas):
                 enhancer.final_gamma = gamma
-                if has_power:
-                    head.eval_gain_power = power
                 m = score(enhancer, pairs, steps, with_noisy=first)
                 if first:
                     first = False
                     print(
-                        f"| {name} ({len(pairs)} utt.) | noisy | - | - | "
+                        f"| {name} ({len(pairs)} utt.) | noisy | - | "
                         f"{m['n_pesq']:.3f} | {m['n_stoi']:.4f} | "
                         f"{m['n_si_sdr']:.2f} | - |"
                     )
                 print(
-                    f"| {name} | {steps} | {gamma:g} | {power:g} | {m['pesq']:.3f} | "
+                    f"| {name} | {steps} | {gamma:g} | {m['pesq']:.3f} | "
                     f"{m['stoi']:.4f} | {m['si_sdr']:.2f} | {m['rtf']:.3f} |",
                     flush=True,
                 )

@@ -2,13 +2,13 @@
 
 import torch
 
-from diffgmm_sb.inference.export import write_model_folder
+from diffgmm_sb.inference.model_folder import write_model_folder
 from diffgmm_sb.model.diffgmm import DiffGMM
 from diffgmm_sb.model.diffusion import NoiseSchedule
 from diffgmm_sb.model.mixture import MixtureHead
 from diffgmm_sb.model.unet import WaveUNet
 
-# Network hyperparameters of the tiny model (every key of export.network_keys("wave")).
+# Network hyperparameters of the tiny model (every key of model_folder.network_keys("wave")).
 VALUES = {
     "sample_rate": 16000,
     "num_steps": 4,

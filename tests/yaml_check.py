@@ -20,13 +20,27 @@ rule, implemented here the same way (text-based, line by line):
   ``precision``, ``max_grad_norm``, ``ckpt_interval_minutes``, ...) are exempt,
   since ``Brain`` reads them from the YAML itself.
 
+The recipes hand their ``Brain`` the whole hparams, so a key is also used
+when the package's Brains (``BRAIN_SOURCES``) read it, as ``self.hparams.key``
+or ``getattr(self.hparams, "key", ...)``.
+
 Authors
  * diffgmm-sb developers 2026
 """
 
+import os
 import re
 
 from speechbrain.utils.run_opts import RunOptions
+
+import diffgmm_sb.training.brain
+import diffgmm_sb.training.mask_brain
+
+# The Brains that recipes hand their whole hparams to.
+BRAIN_SOURCES = tuple(
+    os.path.splitext(m.__file__)[0] + ".py"
+    for m in (diffgmm_sb.training.brain, diffgmm_sb.training.mask_brain)
+)
 
 SCRIPT_PATTERNS = (
     '["{}"]',
@@ -97,7 +111,7 @@ def used_in_script(keys, script_text):
 
 
 def unused_keys(hparam_file, script_file):
-    """Top-level keys of ``hparam_file`` that ``script_file`` does not use.
+    """Top-level keys of ``hparam_file`` that neither ``script_file`` nor a Brain uses.
 
     Returns
     -------
@@ -106,8 +120,11 @@ def unused_keys(hparam_file, script_file):
     """
     with open(hparam_file, encoding="utf-8") as f:
         keys = yaml_keys(f.read())
-    with open(script_file, encoding="utf-8") as f:
-        used = used_in_script(keys, f.read())
+    texts = []
+    for path in (script_file, *BRAIN_SOURCES):
+        with open(path, encoding="utf-8") as f:
+            texts.append(f.read())
+    used = used_in_script(keys, "\n".join(texts))
     exempt = set(RunOptions().as_dict())
     return [key for key in keys if key not in used and key not in exempt]
 

@@ -75,7 +75,7 @@ def change_speed(wav, length, sample_rate, factor):
     return out[:length]
 
 
-def synthetic_rir(sample_rate, rt60, drr_db=None):
+def synthetic_rir(sample_rate, rt60):
     """A room impulse response: a direct path then exponentially decaying noise.
 
     Arguments
@@ -83,19 +83,12 @@ def synthetic_rir(sample_rate, rt60, drr_db=None):
     sample_rate : int
     rt60 : float
         Reverberation time (s): the tail decays by 60 dB over it.
-    drr_db : float, optional
-        Direct-to-reverberant energy ratio (dB), set by scaling the direct
-        path (a distant source: low or negative); default: direct path 1,
-        tail peak 0.3.
 
     Example
     -------
     >>> rir = synthetic_rir(16000, 0.4)
     >>> rir.shape, float(rir[0])
     (torch.Size([6400]), 1.0)
-    >>> rir = synthetic_rir(16000, 0.8, drr_db=-6.0)
-    >>> round(float(10 * torch.log10(rir[0] ** 2 / rir[1:].pow(2).sum())), 3)
-    -6.0
     """
     length = int(rt60 * sample_rate)
     t = torch.arange(length) / sample_rate
@@ -103,8 +96,6 @@ def synthetic_rir(sample_rate, rt60, drr_db=None):
     tail[: int(0.002 * sample_rate)] = 0.0  # first reflections after 2 ms
     rir = 0.3 * tail / tail.abs().max().clamp_min(1e-8)
     rir[0] = 1.0
-    if drr_db is not None:
-        rir[0] = (rir[1:].pow(2).sum() * 10.0 ** (drr_db / 10.0)).sqrt()
     return rir
 
 

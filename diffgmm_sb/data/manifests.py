@@ -24,12 +24,10 @@ import random
 import soundfile as sf
 import speechbrain as sb
 import torch
-import torchaudio.functional as AF
 from speechbrain.dataio.dataio import read_audio
 from speechbrain.dataio.dataset import DynamicItemDataset
 
-from diffgmm_sb.data.augment import NoisyMixer, numpy_rng, random_shelves, synthetic_rir
-from diffgmm_sb.data.noise import babble
+from diffgmm_sb.data.augment import NoisyMixer
 
 # Problems listed in full in a ManifestError before the rest are counted.
 MAX_LISTED_PROBLEMS = 50
@@ -184,51 +182,6 @@ def random_crop(length, segment_samples):
     return start, start + segment_samples
 
 
-def random_equalize(wav, sample_rate, bass_db=(-3.0, 15.0), treble_db=(-6.0, 6.0)):
-    """Random bass and treble shelves, as different microphones and rooms give.
-
-    Telephone-style prompts carry little energy below 100 Hz; real recordings
-    (e.g. VoiceBank) often do. Without this, a model learns that any energy
-    near the fundamental frequency is noise and removes it from real speech.
-
-    Example
-    -------
-    >>> wav = torch.randn(16000) * 0.1
-    >>> random_equalize(wav, 16000).shape
-    torch.Size([16000])
-    """
-    out = random_shelves(
-        wav,
-        sample_rate,
-        bass_db,
-        treble_db,
-        bass_freq=(60.0, 200.0),
-        treble_freq=(2000.0, 6000.0),
-    )
-    return out.clamp(-1.0, 1.0)
-
-
-def random_speed(wav, segment, sample_rate, factors):
-    """A random excerpt played at a random speed (pitch and formants move too).
-
-    Speed perturbation makes new voices out of few speakers. The excerpt is
-    cut first (``segment * factor`` samples) so the cost does not grow with
-    the utterance.
-
-    Example
-    -------
-    >>> out = random_speed(torch.randn(40000), 16000, 16000, [0.9, 1.1])
-    >>> out.shape
-    torch.Size([16000])
-    """
-    factor = random.choice(factors)
-    orig = int(round(sample_rate * factor / 100.0)) * 100
-    need = None if segment is None else int(segment * orig / sample_rate) + 1
-    start, stop = random_crop(len(wav), need)
-    out = AF.resample(wav[start:stop], orig, sample_rate)
-    return out if segment is None else out[:segment]
-
-
 def load_manifest(path, data_folder):
     """``DynamicItemDataset`` of a JSON manifest, with a clear error if absent."""
     if not os.path.isfile(path):
@@ -309,67 +262,6 @@ def _noise_pool(path, data_folder):
     return list(pool.values())
 
 
-# Babble made from the training speech: the length of each track, and the
-# utterances of each speaker it draws from.
-BABBLE_SECONDS = 10.0
-BABBLE_UTTERANCES_PER_SPEAKER = 20
-# Direct-to-reverberant ratios (dB) of the talkers of reverberant babble,
-# drawn per talker: distant talkers, a room's diffuse sound dominating.
-BABBLE_DRR_DB = (-6.0, 3.0)
-
-
-def babble_tracks(dataset, tracks, talkers, sample_rate, rng, rt60=None):
-    """Babble noise made from the clean speech of a training ``dataset``.
-
-    Each of the ``tracks`` tracks (``BABBLE_SECONDS`` long) sums a number of
-    talkers drawn uniformly from the range ``talkers``, each a different
-    speaker (``spk_id``; entries without one form one speaker) as long as
-    there are enough, from up to ``BABBLE_UTTERANCES_PER_SPEAKER`` of their
-    utterances. Training speakers only, so the valid and test voices stay
-    unheard. With ``rt60`` (a range in seconds) each track is a room: its
-    RT60 is drawn from the range and every talker is heard through their
-    own synthetic impulse response with a direct-to-reverberant ratio drawn
-    from ``BABBLE_DRR_DB`` (a canteen's distant voices, not dry ones).
-
-    Example
-    -------
-    >>> import numpy as np
-    >>> path = getfixture("tmp_path") / "a.wav"
-    >>> sf.write(path, np.random.default_rng(0).standard_normal(800) * 0.1, 16000)
-    >>> data = DynamicItemDataset({"u": {"clean_wav": str(path), "spk_id": "a"}})
-    >>> out = babble_tracks(data, 2, (2, 3), 16000, np.random.default_rng(0))
-    >>> len(out), out[0].shape
-    (2, torch.Size([160000]))
-    """
-    speakers = {}
-    for entry in dataset.data.values():
-        speakers.setdefault(entry.get("spk_id"), []).append(entry["clean_wav"])
-    speakers = list(speakers.values())
-    loaded = {}
-
-    def utterances(paths):
-        count = min(len(paths), BABBLE_UTTERANCES_PER_SPEAKER)
-        chosen = [paths[i] for i in rng.choice(len(paths), count, replace=False)]
-        for path in chosen:
-            if path not in loaded:
-                loaded[path] = _audio(path).numpy()
-        return [loaded[path] for path in chosen]
-
-    length = int(BABBLE_SECONDS * sample_rate)
-    out = []
-    for _ in range(tracks):
-        count = int(rng.integers(talkers[0], talkers[1] + 1))
-        who = rng.choice(len(speakers), count, replace=count > len(speakers))
-        voices = [utterances(speakers[i]) for i in who]
-        rirs = None
-        if rt60:
-            room = rng.uniform(*rt60)
-            drrs = rng.uniform(*BABBLE_DRR_DB, size=count)
-            rirs = [synthetic_rir(sample_rate, room, d) for d in drrs]
-        out.append(torch.from_numpy(babble(rng, voices, length, rirs)))
-    return out
-
-
 @sb.utils.data_pipeline.takes("noisy_wav", "clean_wav")
 @sb.utils.data_pipeline.provides("noisy_sig", "clean_sig")
 def _pair_pipeline(noisy_wav, clean_wav):
@@ -418,12 +310,7 @@ def dataio_prep(hparams):
 
     Keys used: ``data_folder``, ``train_annotation``, ``valid_annotation``,
     ``test_annotation``, ``noise_annotation`` (dynamic mixing only),
-    ``segment_seconds``, ``sample_rate``, ``train_snr_range``,
-    ``train_equalize`` (random bass/treble shelves on the clean training speech),
-    ``train_speeds`` (speed-perturbation factors), ``babble_tracks`` and
-    ``babble_talkers`` (a babble category of that many tracks added to the
-    noise, made from the training speech by ``babble_tracks``; 0: none),
-    ``babble_rt60`` (a range: reverberant babble; empty or absent: dry) and
+    ``segment_seconds``, ``sample_rate``, ``train_snr_range`` and
     the probabilities of ``diffgmm_sb.data.augment.NoisyMixer``
     (``MIXING_PROBABILITIES``), all for dynamic mixing only.
     """
@@ -448,37 +335,19 @@ def dataio_prep(hparams):
         sb.dataio.dataset.add_dynamic_item([datasets["train"]], train_pair_pipeline)
     else:
         pool = _noise_pool(hparams["noise_annotation"], data_folder)
-        if hparams.get("babble_tracks", 0) > 0:
-            pool.append(
-                babble_tracks(
-                    datasets["train"],
-                    hparams["babble_tracks"],
-                    hparams["babble_talkers"],
-                    hparams["sample_rate"],
-                    numpy_rng(),
-                    hparams.get("babble_rt60"),
-                )
-            )
         mixer = NoisyMixer(
             pool,
             hparams["train_snr_range"],
             hparams["sample_rate"],
             **{key: hparams.get(key, 0.0) for key in MIXING_PROBABILITIES},
         )
-        equalize = hparams.get("train_equalize", False)
-        speeds = hparams.get("train_speeds", None)
 
         @sb.utils.data_pipeline.takes("clean_wav")
         @sb.utils.data_pipeline.provides("noisy_sig", "clean_sig")
         def mixing_pipeline(clean_wav):
             clean = _audio(clean_wav)
-            if speeds:
-                clean = random_speed(clean, segment, hparams["sample_rate"], speeds)
-            else:
-                start, stop = random_crop(len(clean), segment)
-                clean = clean[start:stop]
-            if equalize:
-                clean = random_equalize(clean, hparams["sample_rate"])
+            start, stop = random_crop(len(clean), segment)
+            clean = clean[start:stop]
             noisy, clean = mixer(clean)
             yield noisy
             yield clean

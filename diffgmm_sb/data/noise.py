@@ -9,8 +9,6 @@ Authors
 """
 
 import numpy as np
-import torch
-import torchaudio.functional as AF
 
 
 def coloured(rng, length, exponent):
@@ -100,52 +98,3 @@ def typing(rng, clicks, length, sample_rate=16000, rate=7.0):
         end = min(length, pos + len(click))
         out[pos:end] += click[: end - pos]
     return out
-
-
-def babble(rng, talkers, length, rirs=None):
-    """Babble: several talkers speaking at once, unit RMS.
-
-    Each talker is a stream of its utterances, drawn at random and each
-    scaled to unit RMS, joined end to end and cut at a random offset; the
-    streams are summed. Made from the training speakers, it is the
-    cafe/canteen/meeting-room noise that no recorded ambience supplies.
-
-    Arguments
-    ---------
-    rng : numpy.random.Generator
-    talkers : list of list of numpy arrays
-        The utterances of each talker.
-    length : int
-        Output length in samples.
-    rirs : list of 1-D torch.Tensor, optional
-        One room impulse response per talker: each talker's stream is
-        convolved with its own (distant talkers in one room), its level set
-        before the room so that the talkers stay equal at the source.
-
-    Example
-    -------
-    >>> rng = np.random.default_rng(0)
-    >>> talkers = [[rng.standard_normal(300)], [rng.standard_normal(500)] * 2]
-    >>> x = babble(rng, talkers, 4000)
-    >>> x.shape, round(float(np.sqrt(np.mean(x**2))), 3)
-    ((4000,), 1.0)
-    >>> rirs = [torch.tensor([0.5] + [0.0] * 99 + [0.2]), torch.ones(1)]
-    >>> babble(rng, talkers, 4000, rirs).shape
-    (4000,)
-    """
-    out = np.zeros(length)
-    for i, utterances in enumerate(talkers):
-        tail = 0 if rirs is None else len(rirs[i]) - 1
-        stream, total = [], 0
-        while total < 2 * (length + tail):
-            utterance = utterances[int(rng.integers(len(utterances)))]
-            stream.append(utterance / (np.sqrt(np.mean(utterance**2)) + 1e-8))
-            total += len(utterance)
-        stream = np.concatenate(stream)
-        start = int(rng.integers(0, len(stream) - length - tail + 1))
-        excerpt = stream[start : start + length + tail]
-        if rirs is not None:  # the tail before the cut rings into the track
-            rir = rirs[i].to(torch.float64)
-            excerpt = AF.fftconvolve(torch.from_numpy(excerpt), rir, mode="valid").numpy()
-        out += excerpt
-    return (out / (np.sqrt(np.mean(out**2)) + 1e-12)).astype(np.float32)

@@ -8,7 +8,7 @@ model hub folder (``hyperparams.yaml`` + ``diffgmm.ckpt``)::
 
 Loading executes nothing from the folder: the network is built from this
 package's own template with the folder's plain values, and the weights are
-read with ``torch.load(weights_only=True)`` (see ``diffgmm_sb.inference.export``).
+read with ``torch.load(weights_only=True)`` (see ``diffgmm_sb.inference.model_folder``).
 
 Any input a user has is accepted: any length (processed in overlapping chunks
 joined by overlap-add; files are streamed chunk by chunk, so memory does not
@@ -154,9 +154,9 @@ class DiffGMMEnhancement(Pretrained):
 
         Unlike ``Pretrained.from_hparams``, the folder's YAML is never
         executed: only its plain values are read and checked, the network is
-        built from ``diffgmm_sb.inference.export.MODEL_YAMLS``, and the weights are loaded
+        built from this package's network wiring, and the weights are loaded
         with ``weights_only=True``. A damaged or tampered folder raises
-        ``diffgmm_sb.inference.export.ModelFolderError`` naming the file and the problem.
+        ``diffgmm_sb.inference.model_folder.ModelFolderError`` naming the file and the problem.
 
         Arguments
         ---------
@@ -176,7 +176,7 @@ class DiffGMMEnhancement(Pretrained):
         -------
         DiffGMMEnhancement
         """
-        from diffgmm_sb.inference.export import load_model_folder
+        from diffgmm_sb.inference.model_folder import load_model_folder
 
         hparams, modules = load_model_folder(
             source, savedir=savedir, hparams_file=hparams_file, overrides=overrides

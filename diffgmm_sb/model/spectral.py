@@ -28,8 +28,7 @@ from diffgmm_sb.model.mixture import GaussianMixture
 from diffgmm_sb.model.unet import WaveUNet
 
 COMPRESSION = 0.3  # features are |X|^0.3, which evens out loud and quiet bins
-POWER_FLOOR = 1e-8
-CHANNELS_LAST = torch.channels_last  # in normalised units (the noisy input has unit RMS)
+POWER_FLOOR = 1e-8  # in normalised units (the noisy input has unit RMS)
 
 
 def log_posterior_snr(
@@ -219,39 +218,6 @@ class SpectralUNet(nn.Module):
         return self.unet(torch.cat([features.flatten(1, 2), snr], dim=1), level)
 
 
-class MaskRefiner(nn.Module):
-    """Two 3x3 convolutions over (frequency, frame) that correct mask logits.
-
-    The linear layer of the head sees one feature vector per frame, so its
-    masks are a low-rank function of the frame; this small 2-D network adds
-    what neighbouring bins and frames say (harmonics, onsets), from the
-    logits and the per-bin features of the state. Its last layer starts at
-    zero, so the refiner starts as the identity.
-
-    Example
-    -------
-    >>> refine = MaskRefiner(num_components=2, channels=4)
-    >>> logits, feats = torch.randn(1, 2, 9, 5), torch.randn(1, 2, 9, 5)
-    >>> bool(torch.equal(refine(logits, feats), logits))
-    True
-    """
-
-    def __init__(self, num_components, channels, feature_channels=2):
-        super().__init__()
-        self.conv = nn.Conv2d(num_components + feature_channels, channels, 3, padding=1)
-        self.out = nn.Conv2d(channels, num_components, 3, padding=1)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
-        # Channels-last convolutions run 2-3x faster on CPU for so few channels.
-        for conv in (self.conv, self.out):
-            conv.weight.data = conv.weight.data.contiguous(memory_format=CHANNELS_LAST)
-
-    def forward(self, logits, features):
-        """``logits`` ``[batch, K, bins, frames]`` plus a correction."""
-        x = torch.cat([logits, features], dim=1).contiguous(memory_format=CHANNELS_LAST)
-        return logits + self.out(F.gelu(self.conv(x))).contiguous()
-
-
 class MaskMixtureHead(nn.Module):
     """Linear layers over frame features giving a mixture of filtered states.
 
@@ -263,10 +229,7 @@ class MaskMixtureHead(nn.Module):
     averages ``snr_smooth_frames`` frames in training and
     ``eval_snr_smooth_frames`` (``None``: the same) in evaluation: a network
     trained on the raw, fluctuating ``xi`` suppresses noise better when it
-    reads a steadier one (measured in docs/method.md). In evaluation the
-    masks can be deepened, ``M_k -> 1 - (1 - M_k) ** eval_gain_power``: the
-    clean gain ``1 - M_k`` raised to a power (> 1: more suppression, a trade
-    of STOI for PESQ measured in docs/method.md; 1: the trained masks).
+    reads a steadier one (measured in docs/method.md).
 
     Example
     -------
@@ -288,15 +251,10 @@ class MaskMixtureHead(nn.Module):
         n_fft=512,
         hop_length=128,
         min_scale=1e-3,
-        refine_channels=0,
         snr_smooth_frames=1,
         eval_snr_smooth_frames=None,
-        eval_gain_power=1.0,
     ):
         super().__init__()
-        if eval_gain_power <= 0:
-            raise ValueError("eval_gain_power must be positive")
-        self.eval_gain_power = eval_gain_power
         self.snr_smooth_frames = snr_smooth_frames
         self.eval_snr_smooth_frames = eval_snr_smooth_frames
         if num_components < 1:
@@ -310,9 +268,6 @@ class MaskMixtureHead(nn.Module):
         # mask logits: starts as a Wiener-like prior (a high SNR -> keep the bin).
         self.snr_weight = nn.Parameter(torch.full((num_components, bins, 1), -1.0))
         self.snr_offset = nn.Parameter(torch.full((num_components, bins, 1), 2.0))
-        self.refine = None
-        if refine_channels > 0:
-            self.refine = MaskRefiner(num_components, refine_channels)
 
     def numerator_frames(self):
         """Frames averaged in the numerator of ``xi`` in the current mode."""
@@ -333,12 +288,7 @@ class MaskMixtureHead(nn.Module):
         snr = snr.unsqueeze(1)  # [batch, 1, bins, frames]
         prior = self.snr_weight * (snr - self.snr_offset)
         mask_logits = out[:, : k * bins].unflatten(1, (k, bins)) + prior
-        if self.refine is not None:
-            magnitude = (power + POWER_FLOOR).pow(COMPRESSION / 2).unsqueeze(1)
-            mask_logits = self.refine(mask_logits, torch.cat([snr / 4.0, magnitude], 1))
         masks = torch.sigmoid(mask_logits)
-        if not self.training and self.eval_gain_power != 1.0:
-            masks = 1.0 - (1.0 - masks).pow(self.eval_gain_power)
         means = self.spectrogram.inverse(masks * spec.unsqueeze(1), length)
         logits, raw_scales = out[:, k * bins :].chunk(2, dim=1)
         hop = self.spectrogram.hop_length

@@ -9,10 +9,7 @@
   learning rate annealed after each epoch, and TEST writes the enhanced wavs
   and a per-utterance score file. Other material than speech can choose its
   measures (``metrics``, e.g. ``[sdr, si_sdr]`` for bird song) and the one
-  that selects the checkpoint (``checkpoint_metric``). With
-  ``avg_checkpoints`` = N > 1 the N best checkpoints are kept and TEST uses
-  the average of their weights (SpeechBrain's ``average_checkpoints``, as
-  its ASR recipes do).
+  that selects the checkpoint (``checkpoint_metric``).
 * A batch whose loss or gradients are not finite (NaN/Inf, e.g. from mixed
   precision) never reaches the weights: the optimizer step is skipped on
   every process, SpeechBrain's guard counts it against
@@ -36,13 +33,7 @@ from speechbrain.utils.metric_stats import MetricStats
 from diffgmm_sb.data.audio import write_wav
 from diffgmm_sb.evaluation import metrics
 from diffgmm_sb.model.mixture import mixture_nll, noise_prediction_loss
-from diffgmm_sb.training.checkpoints import average_weights
-from diffgmm_sb.training.losses import (
-    PesqSurrogateLoss,
-    StoiSurrogateLoss,
-    loudness_loss,
-    multi_resolution_stft_loss,
-)
+from diffgmm_sb.training.losses import PesqSurrogateLoss, multi_resolution_stft_loss
 
 METRICS = {
     "pesq": metrics.pesq_wb,
@@ -66,19 +57,13 @@ class DiffGMMBrain(sb.Brain):
     hparams used: ``nll_weight``, ``mse_weight``, ``stft_weight``, ``sampler_steps``,
     ``sampler_mode``, ``lr_annealing``, ``train_logger``, ``epoch_counter``,
     ``enhanced_folder``, ``test_scores_folder``, ``sample_rate``; optional:
-    ``sampler_final_gamma`` (default 0), ``loudness_weight`` (default 0),
+    ``sampler_final_gamma`` (default 0),
     ``pesq_weight`` (default 0, see ``diffgmm_sb.training.losses.PesqSurrogateLoss``),
-    ``pesq_mos`` (default False: the PESQ term on the raw disturbance),
-    ``stoi_weight`` (default 0, see ``diffgmm_sb.training.losses.StoiSurrogateLoss``),
-    ``stft_excess_weight`` (default 1, see ``multi_resolution_stft_loss``),
-    ``lr_step_annealing`` (a per-step scheduler such as SpeechBrain's
-    ``LinearWarmupScheduler``, called with the optimizer after every
-    optimizer step; when given, ``lr_annealing`` is not applied),
     ``metrics`` (names of ``METRICS`` scored outside TRAIN, default
     ``DEFAULT_METRICS``) and
     ``checkpoint_metric`` (the one whose best validation value keeps a
-    checkpoint, default ``pesq``) and ``avg_checkpoints`` (how many of the best
-    checkpoints are kept and averaged for evaluation, default 1: the best).
+    checkpoint, default ``pesq``). Like SpeechBrain's recipes, a recipe
+    hands the Brain its whole hparams.
 
     Set ``test_name`` before ``evaluate`` to keep the outputs of several test
     sets apart: enhanced wavs go to ``<enhanced_folder>/<test_name>/`` and
@@ -123,12 +108,6 @@ class DiffGMMBrain(sb.Brain):
             self.zero_grad(set_to_none=True)
             return None
         return super().optimizers_step()
-
-    def on_fit_batch_end(self, batch, outputs, loss, should_step):
-        """Steps the per-step learning-rate schedule, if there is one."""
-        scheduler = getattr(self.hparams, "lr_step_annealing", None)
-        if should_step and scheduler is not None:
-            scheduler(self.optimizer)
 
     def update_average(self, loss, avg_loss):
         """Running mean of the training loss; a skipped (non-finite) batch leaves it."""
@@ -184,39 +163,20 @@ class DiffGMMBrain(sb.Brain):
     def _pesq_loss(self):
         """The PESQ term's module, built (and moved to the device) on first use."""
         rate = getattr(self.hparams, "sample_rate", 16000)
-        mos = getattr(self.hparams, "pesq_mos", False)
-        return PesqSurrogateLoss(rate, mos=mos).to(self.device)
-
-    @functools.cached_property
-    def _stoi_loss(self):
-        """The STOI term's module, built (and moved to the device) on first use."""
-        rate = getattr(self.hparams, "sample_rate", 16000)
-        return StoiSurrogateLoss(rate).to(self.device)
+        return PesqSurrogateLoss(rate).to(self.device)
 
     def _spectral_terms(self):
         """``(logged name, weight, loss(estimate, clean))`` of each term on ``s_hat``.
 
-        ``stft_weight``, then ``loudness_weight``, ``pesq_weight`` and
-        ``stoi_weight`` (these three default to 0). The PESQ and STOI modules
-        are built on first use only.
+        ``stft_weight``, then ``pesq_weight`` (default 0; the PESQ module is
+        built on first use only).
         """
-        excess = getattr(self.hparams, "stft_excess_weight", 1.0)
         return (
-            (
-                "stft",
-                self.hparams.stft_weight,
-                functools.partial(multi_resolution_stft_loss, excess_weight=excess),
-            ),
-            ("loudness", getattr(self.hparams, "loudness_weight", 0.0), loudness_loss),
+            ("stft", self.hparams.stft_weight, multi_resolution_stft_loss),
             (
                 "pesq_loss",
                 getattr(self.hparams, "pesq_weight", 0.0),
                 lambda estimate, clean: self._pesq_loss(estimate, clean),
-            ),
-            (
-                "stoi_loss",
-                getattr(self.hparams, "stoi_weight", 0.0),
-                lambda estimate, clean: self._stoi_loss(estimate, clean),
             ),
         )
 
@@ -290,25 +250,6 @@ class DiffGMMBrain(sb.Brain):
                 stats[f"noisy_{name}"] = _nanmean(tracker.scores)
         return stats
 
-    def _avg_checkpoints(self):
-        return int(getattr(self.hparams, "avg_checkpoints", 1))
-
-    def on_evaluate_start(self, max_key=None, min_key=None):
-        """Loads the best checkpoint, or the average of the ``avg_checkpoints`` best."""
-        super().on_evaluate_start(max_key=max_key, min_key=min_key)
-        if self._avg_checkpoints() < 2 or self.checkpointer is None:
-            return
-        found = self.checkpointer.find_checkpoints(
-            max_key=max_key, min_key=min_key, max_num_checkpoints=self._avg_checkpoints()
-        )
-        if len(found) > 1:
-            unwrap(self.modules.diffgmm).load_state_dict(average_weights(found))
-            logger.info(
-                "Evaluating the average of %d checkpoints (epochs %s)",
-                len(found),
-                ", ".join(str(c.meta.get("epoch")) for c in found),
-            )
-
     def on_stage_end(self, stage, stage_loss, epoch=None):
         """Logs, anneals the learning rate, checkpoints, writes test scores."""
         stats = self._summary(stage, stage_loss)
@@ -317,11 +258,8 @@ class DiffGMMBrain(sb.Brain):
                 stats["skipped_batches"] = self.nonfinite_count
             self.train_stats = stats
         elif stage == sb.Stage.VALID:
-            if getattr(self.hparams, "lr_step_annealing", None) is None:
-                old_lr, new_lr = self.hparams.lr_annealing(epoch)
-                sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
-            else:  # annealed after every step: the rate the epoch ended with
-                old_lr = self.optimizer.param_groups[0]["lr"]
+            old_lr, new_lr = self.hparams.lr_annealing(epoch)
+            sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
             self.hparams.train_logger.log_stats(
                 {"epoch": epoch, "lr": old_lr},
                 train_stats=self.train_stats,
@@ -331,7 +269,7 @@ class DiffGMMBrain(sb.Brain):
             self.checkpointer.save_and_keep_only(
                 meta={key: stats[key], "epoch": epoch},
                 max_keys=[key],
-                num_to_keep=self._avg_checkpoints(),
+                num_to_keep=1,
             )
         else:
             self.hparams.train_logger.log_stats(

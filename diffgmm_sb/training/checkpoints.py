@@ -18,8 +18,6 @@ in the recipe's YAML) with three guarantees added:
   ``CheckpointError`` naming the file, never a deep traceback.
 
 ``load_weights`` is the same safe reader for a single ``.ckpt`` file, and
-``average_weights`` the mean of one module's weights over several checkpoints
-(SpeechBrain's ``average_checkpoints`` with that reader).
 
 Authors
  * diffgmm-sb developers 2026
@@ -36,7 +34,6 @@ from speechbrain.utils.checkpoints import (
     PARAMFILE_EXT,
     Checkpoint,
     Checkpointer,
-    average_checkpoints,
     hook_on_loading_state_dict_checkpoint,
 )
 from speechbrain.utils.distributed import ddp_barrier, if_main_process
@@ -137,27 +134,6 @@ def load_state_dict_file(path):
     if bad:
         raise CheckpointError(f"{path}: NaN or infinite values in {', '.join(bad[:5])}")
     return state
-
-
-def average_weights(checkpoints, name="diffgmm"):
-    """The mean of recoverable ``name``'s state dict over ``checkpoints``.
-
-    Each file is read by ``load_state_dict_file`` (weights only, finite).
-
-    Example
-    -------
-    >>> import tempfile
-    >>> layer = torch.nn.Linear(1, 1, bias=False)
-    >>> checkpointer = AtomicCheckpointer(tempfile.mkdtemp(), {"diffgmm": layer})
-    >>> for value in (1.0, 3.0):
-    ...     _ = torch.nn.init.constant_(layer.weight, value)
-    ...     _ = checkpointer.save_checkpoint()
-    >>> average_weights(checkpointer.list_checkpoints())["weight"]
-    tensor([[2.]])
-    """
-    return average_checkpoints(
-        checkpoints, name, parameter_loader=lambda path, **_: load_state_dict_file(path)
-    )
 
 
 def weights_only_recovery(obj, path, end_of_epoch):

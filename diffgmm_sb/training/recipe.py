@@ -1,8 +1,5 @@
 """Helpers shared by the training recipes (``train.py`` and ``recipes/*/train.py``).
 
-* :func:`with_run_options`: the hyperparameters a recipe hands its ``Brain``
-  (the YAML's ``brain_hparams`` block) plus the SpeechBrain run options the
-  YAML sets, which ``Brain`` reads from its hparams.
 * :func:`read_mono`, :func:`write_normalised`: data preparation writes, once,
   mono 16-bit copies at the model's rate of audio that is not already so.
 * :func:`preparation_done`, :func:`write_manifest`, :func:`mark_prepared`:
@@ -27,7 +24,6 @@ import torch
 import torchaudio.functional as AF
 from speechbrain.utils.distributed import ddp_barrier, is_distributed_initialized
 from speechbrain.utils.logger import get_logger
-from speechbrain.utils.run_opts import RunOptions
 
 from diffgmm_sb.data.audio import write_wav
 from diffgmm_sb.data.manifests import load_manifest
@@ -40,23 +36,6 @@ PREPARE_OPTIONS = "prepare_options.json"
 SPEECH = evaluate.METRICS
 SDR = ("sdr", "si_sdr")
 LABELS = {**evaluate.LABELS, "sdr": "SDR (dB)"}
-
-
-def with_run_options(brain_hparams, hparams):
-    """``brain_hparams`` plus the SpeechBrain run options that ``hparams`` sets.
-
-    ``Brain`` takes run options (``precision``, ``max_grad_norm``,
-    ``ckpt_interval_minutes``, ...) from its hparams when the command line does
-    not give them; a recipe that hands its ``Brain`` only the keys it reads
-    keeps them this way.
-
-    Example
-    -------
-    >>> with_run_options({"lr": 1}, {"lr": 2, "precision": "bf16", "seed": 3})
-    {'precision': 'bf16', 'lr': 1}
-    """
-    options = {k: hparams[k] for k in RunOptions().as_dict() if k in hparams}
-    return {**options, **brain_hparams}
 
 
 def leave_process_group():

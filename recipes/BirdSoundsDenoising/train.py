@@ -34,7 +34,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import run_on_main
 
 from diffgmm_sb.data.manifests import dataio_prep
-from diffgmm_sb.training.recipe import leave_process_group, score_test_set, with_run_options
+from diffgmm_sb.training.recipe import leave_process_group, score_test_set
 
 if __name__ == "__main__":
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
@@ -73,7 +73,7 @@ if __name__ == "__main__":
     brain = hparams["brain_class"](
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
-        hparams=with_run_options(hparams["brain_hparams"], hparams),
+        hparams=hparams,
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )

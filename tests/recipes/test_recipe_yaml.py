@@ -82,7 +82,9 @@ def test_mixture_size_baselines_are_yaml_overrides(hparam_file, tmp_path):
             hparams = load_hyperpyyaml(
                 f, {"data_folder": str(tmp_path), "num_components": k}
             )
-        assert hparams["head"].num_components == k
-        assert hparams["brain_hparams"]["epoch_counter"] is hparams["epoch_counter"]
+        assert hparams["modules"]["diffgmm"].head.num_components == k
+        assert (
+            hparams["checkpointer"].recoverables["diffgmm"] is hparams["modules"]["diffgmm"]
+        )
         folders.add(hparams["output_folder"])
     assert len(folders) == 4  # the four runs do not overwrite each other

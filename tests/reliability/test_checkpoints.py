@@ -13,7 +13,6 @@ import sys
 import textwrap
 import time
 
-import pytest
 import torch
 import yaml
 from recipe import ROOT
@@ -109,50 +108,44 @@ def test_half_deleted_checkpoints_are_skipped_then_removed(tmp_path, caplog):
 PESQ = (1.2, 1.5, 1.4)  # validation scores of three epochs: the best 2nd, then 3rd
 
 
-def _save_three_epochs(checkpointer, model, avg):
+def _save_three_epochs(checkpointer, model):
     """Saves three random tiny models as epochs scored ``PESQ``; returns their weights."""
     sources = [tiny_model(seed=s).state_dict() for s in (0, 1, 2)]
     for epoch, (pesq, state) in enumerate(zip(PESQ, sources), start=1):
         model.load_state_dict(state)
         checkpointer.save_and_keep_only(
-            meta={"pesq": pesq, "epoch": epoch}, max_keys=["pesq"], num_to_keep=avg
+            meta={"pesq": pesq, "epoch": epoch}, max_keys=["pesq"], num_to_keep=1
         )
     return sources
 
 
-def _assert_mean_of_best(weights, sources, avg):
-    """``weights`` is the best epoch's (avg 1) or the mean of the two best (avg 2)."""
-    best = sources[1:3] if avg == 2 else sources[1:2]
+def _assert_best(weights, sources):
+    """``weights`` is the best epoch's."""
     for key, value in weights.items():
-        expected = sum(state[key] for state in best) / len(best)
-        assert torch.allclose(value, expected, atol=1e-6)
+        assert torch.equal(value, sources[1][key])
 
 
-@pytest.mark.parametrize("avg", [1, 2])
-def test_evaluation_loads_the_best_checkpoint_or_the_average_of_the_best(tmp_path, avg):
+def test_evaluation_loads_the_best_checkpoint(tmp_path):
     model = tiny_model(seed=3)
     brain = DiffGMMBrain(
         modules={"diffgmm": model},
-        hparams={"avg_checkpoints": avg},
+        hparams={},
         run_opts={"device": "cpu"},
         checkpointer=AtomicCheckpointer(tmp_path, {"diffgmm": model}),
     )
-    sources = _save_three_epochs(brain.checkpointer, model, avg)
+    sources = _save_three_epochs(brain.checkpointer, model)
     model.load_state_dict(tiny_model(seed=4).state_dict())
     brain.on_evaluate_start(max_key="pesq")
-    _assert_mean_of_best(model.state_dict(), sources, avg)
+    _assert_best(model.state_dict(), sources)
 
 
-@pytest.mark.parametrize("avg", [1, 2])
-def test_export_writes_the_weights_that_evaluation_used(tmp_path, avg):
-    """A run with ``avg_checkpoints`` exports the same average (or the best)."""
+def test_export_writes_the_weights_that_evaluation_used(tmp_path):
+    """Export takes the checkpoint evaluation loads: the best by validation PESQ."""
     run = tmp_path / "run"
     model = tiny_model(seed=3)
     checkpointer = AtomicCheckpointer(run / "save", {"diffgmm": model})
-    sources = _save_three_epochs(checkpointer, model, avg)
-    (run / "hyperparams.yaml").write_text(
-        yaml.safe_dump({**VALUES, "avg_checkpoints": avg})
-    )
+    sources = _save_three_epochs(checkpointer, model)
+    (run / "hyperparams.yaml").write_text(yaml.safe_dump(VALUES))
     folder = export_pretrained(str(run), str(tmp_path / "model"))
     exported = torch.load(os.path.join(folder, "diffgmm.ckpt"), weights_only=True)
-    _assert_mean_of_best(exported, sources, avg)
+    _assert_best(exported, sources)

@@ -11,9 +11,9 @@ import torch
 from tiny_model import VALUES, tiny_model
 
 from diffgmm_sb.inference.enhance import main as enhance_main
-from diffgmm_sb.inference.export import ModelFolderError, load_model_folder
 from diffgmm_sb.inference.export import main as export_main
 from diffgmm_sb.inference.interface import DiffGMMEnhancement
+from diffgmm_sb.inference.model_folder import ModelFolderError, load_model_folder
 from diffgmm_sb.training.checkpoints import AtomicCheckpointer, CheckpointError
 
 

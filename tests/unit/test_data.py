@@ -9,13 +9,11 @@ import pytest
 import soundfile as sf
 import torch
 from fixture_corpus import make_corpus
-from speechbrain.dataio.dataset import DynamicItemDataset
 
 from diffgmm_sb.data import starter_corpus
 from diffgmm_sb.data.debian_sources import SourceUnavailable, extract_members, fetch_package
 from diffgmm_sb.data.manifests import (
     ManifestError,
-    babble_tracks,
     dataio_prep,
     load_manifest,
     write_pairs_manifest,
@@ -149,62 +147,8 @@ def test_klettres_keeps_clean_takes_only(tmp_path):
     assert sf.info(path).samplerate == 16000
 
 
-def _tone_speakers(folder, freqs):
-    """A training dataset with one speaker per tone frequency (two files each)."""
-    entries = {}
-    t = np.arange(8000) / 16000
-    for i, freq in enumerate(freqs):
-        for j in range(2):
-            path = os.path.join(folder, f"s{i}_{j}.wav")
-            sf.write(path, 0.1 * np.sin(2 * np.pi * freq * t), 16000)
-            entries[f"s{i}_{j}"] = {"clean_wav": path, "spk_id": f"s{i}", "length": 0.5}
-    return DynamicItemDataset(entries)
-
-
-def _tone_power(wav, freq):
-    spectrum = np.abs(np.fft.rfft(wav.numpy())) ** 2
-    return spectrum[int(freq * len(wav) / 16000)] / spectrum.sum()
-
-
-def test_babble_tracks_sum_distinct_training_speakers_at_equal_level(tmp_path):
-    freqs = (300.0, 700.0, 1100.0)
-    data = _tone_speakers(str(tmp_path), freqs)
-    tracks = babble_tracks(data, 3, (3, 3), 16000, np.random.default_rng(0))
-    for track in tracks:
-        assert track.shape == (160000,)
-        assert float(track.pow(2).mean().sqrt()) == pytest.approx(1.0, abs=1e-3)
-        shares = [_tone_power(track, f) for f in freqs]
-        # every speaker is in, each with about a third of the power
-        assert min(shares) > 0.15 and max(shares) < 0.5
-
-
-def _silent_share(track, frame=320):
-    """Share of 20 ms frames more than 30 dB below the track's mean power."""
-    power = track[: len(track) // frame * frame].reshape(-1, frame).pow(2).mean(1)
-    return float((power < 1e-3 * power.mean()).float().mean())
-
-
-def test_reverberant_babble_fills_the_pauses_of_its_talkers(tmp_path):
-    # one talker whose utterances are a 0.1 s burst then 0.4 s of silence
-    burst = np.zeros(8000)
-    burst[:1600] = np.random.default_rng(1).standard_normal(1600) * 0.1
-    path = str(tmp_path / "b.wav")
-    sf.write(path, burst, 16000)
-    data = DynamicItemDataset({"b": {"clean_wav": path, "spk_id": "b", "length": 0.5}})
-    dry = babble_tracks(data, 1, (1, 1), 16000, np.random.default_rng(0))[0]
-    wet = babble_tracks(data, 1, (1, 1), 16000, np.random.default_rng(0), (0.8, 0.8))[0]
-    assert float(wet.pow(2).mean().sqrt()) == pytest.approx(1.0, abs=1e-3)
-    assert bool(torch.isfinite(wet).all())
-    assert _silent_share(dry) > 0.6  # the pauses are silent when dry
-    assert _silent_share(wet) < 0.1  # and ring with the room when reverberant
-
-
-def test_babble_category_keeps_mixing_at_the_asked_snr(tmp_path):
-    hparams = _hparams(make_corpus(str(tmp_path))) | {
-        "babble_tracks": 2,
-        "babble_talkers": [2, 3],
-        "second_noise_prob": 1.0,
-    }
+def test_a_second_noise_keeps_mixing_at_the_asked_snr(tmp_path):
+    hparams = _hparams(make_corpus(str(tmp_path))) | {"second_noise_prob": 1.0}
     datasets = dataio_prep(hparams)
     for item in list(datasets["train"])[:6]:
         noisy, clean = item["noisy_sig"], item["clean_sig"]

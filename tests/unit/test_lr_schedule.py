@@ -1,10 +1,9 @@
-"""The Brain's learning-rate schedules: per epoch, or per optimizer step."""
+"""The Brain's learning-rate schedule: per epoch, applied after validation."""
 
-import pytest
 import speechbrain as sb
 import torch
 from speechbrain.dataio.batch import PaddedBatch
-from speechbrain.nnet.schedulers import LinearScheduler, LinearWarmupScheduler
+from speechbrain.nnet.schedulers import LinearScheduler
 from speechbrain.utils.train_logger import FileTrainLogger
 from tiny_model import tiny_model
 
@@ -65,16 +64,7 @@ def _train(brain, batches):
     brain.on_stage_end(sb.Stage.VALID, 0.0, epoch=1)
 
 
-def test_per_step_schedule_sets_the_rate_after_every_step(tmp_path, monkeypatch):
-    """Linear decay to 0 over 10 steps: after 4 steps the rate is 0.6 lr, whatever the epoch."""
-    monkeypatch.setattr(DiffGMMBrain, "_summary", lambda self, stage, loss: {"pesq": 1.0})
-    brain = _brain(tmp_path, lr_step_annealing=LinearWarmupScheduler(1e-3, 0, 10))
-    _train(brain, _batches(4))
-    assert brain.optimizer.param_groups[0]["lr"] == pytest.approx(6e-4)
-    assert brain.hparams.lr_step_annealing.current_step == 4
-
-
-def test_without_a_per_step_schedule_the_epoch_schedule_applies(tmp_path, monkeypatch):
+def test_the_epoch_schedule_sets_the_rate_after_validation(tmp_path, monkeypatch):
     monkeypatch.setattr(DiffGMMBrain, "_summary", lambda self, stage, loss: {"pesq": 1.0})
     brain = _brain(tmp_path)
     _train(brain, _batches(4))

@@ -3,7 +3,7 @@
 import torch
 from tiny_model import VALUES as TINY_WAVE
 
-from diffgmm_sb.inference.export import (
+from diffgmm_sb.inference.model_folder import (
     load_model_folder,
     read_network_values,
     write_model_folder,
@@ -26,14 +26,14 @@ VALUES = {
 }
 
 
-def _spectral_model(refine_channels=0, snr_smooth_frames=1, eval_snr_smooth_frames=None):
+def _spectral_model(snr_smooth_frames=1, eval_snr_smooth_frames=None):
     torch.manual_seed(0)
     unet = SpectralUNet(
         out_channels=8, n_fft=64, hop_length=16, front_channels=8, channels=[8],
         strides=[2], emb_dim=8,
     )  # fmt: skip
     head = MaskMixtureHead(
-        8, num_components=2, n_fft=64, hop_length=16, refine_channels=refine_channels,
+        8, num_components=2, n_fft=64, hop_length=16,
         snr_smooth_frames=snr_smooth_frames, eval_snr_smooth_frames=eval_snr_smooth_frames,
     )  # fmt: skip
     return DiffGMM(unet, head, NoiseSchedule(num_steps=4))
@@ -54,30 +54,6 @@ def test_a_full_mask_gives_the_state_as_residual_and_an_empty_one_keeps_it():
     assert torch.allclose(head(features, state).mean(), state, atol=1e-5)
     _fixed_masks(head, -40.0)  # mask 0: the state is kept as speech
     assert head(features, state).mean().abs().max() < 1e-6
-
-
-def test_the_gain_power_deepens_the_masks_in_evaluation_only():
-    head = MaskMixtureHead(
-        8, num_components=2, n_fft=64, hop_length=16, eval_gain_power=2.0
-    )
-    state = torch.randn(1, 777)
-    features = torch.randn(1, 8, 777 // 16 + 1)
-    _fixed_masks(head, 0.0)  # M = 0.5: half of the state is residual
-    assert torch.allclose(head(features, state).mean(), 0.5 * state, atol=1e-5)
-    head.eval()  # clean gain 0.5 ** 2: three quarters of the state is residual
-    assert torch.allclose(head(features, state).mean(), 0.75 * state, atol=1e-5)
-
-
-def test_the_gain_power_round_trips_and_old_folders_read_as_one(tmp_path):
-    model = _spectral_model().eval()
-    values = {**VALUES, "eval_gain_power": 1.5}
-    _, modules = load_model_folder(
-        write_model_folder(str(tmp_path / "m"), values, model.state_dict())
-    )
-    assert modules["diffgmm"].head.eval_gain_power == 1.5
-    path = tmp_path / "hyperparams.yaml"
-    path.write_text("".join(f"{key}: {value}\n" for key, value in VALUES.items()))
-    assert read_network_values(str(path))["eval_gain_power"] == 1.0
 
 
 def test_noise_floor_feature_separates_bursts_from_stationary_noise():
@@ -139,35 +115,25 @@ def test_spectral_model_folder_round_trip(tmp_path):
     assert torch.allclose(modules["diffgmm"].eval().enhance(noisy, steps=2), expected)
 
 
-def test_mask_refiner_round_trip_and_learns(tmp_path):
-    model = _spectral_model(refine_channels=4)
-    clean, noisy = torch.randn(2, 800), torch.randn(2, 800)
-    nll, mse = model.training_losses(clean, noisy)
-    (nll + mse).backward()
-    # The refiner starts as the identity (last layer zero), but is trained.
-    assert float(model.head.refine.out.weight.grad.abs().sum()) > 0.0
-    with torch.no_grad():
-        model.head.refine.out.weight.normal_(std=0.1)
-    model.eval()
-    values = {**VALUES, "refine_channels": 4}
-    folder = write_model_folder(str(tmp_path / "m"), values, model.state_dict())
-    _, modules = load_model_folder(folder)
-    assert modules["diffgmm"].head.refine is not None
-    x = torch.randn(1, 2000)
-    assert torch.allclose(modules["diffgmm"].eval().enhance(x), model.enhance(x), atol=1e-6)
-
-
-def test_a_folder_without_refine_channels_has_no_refiner(tmp_path):
-    path = tmp_path / "hyperparams.yaml"
-    path.write_text("".join(f"{key}: {value}\n" for key, value in VALUES.items()))
-    assert read_network_values(str(path))["refine_channels"] == 0
-
-
 def test_a_training_run_with_n_fft_is_read_as_spectral(tmp_path):
     run = {key: value for key, value in VALUES.items() if key != "network"}
     path = tmp_path / "hyperparams.yaml"
     path.write_text("".join(f"{key}: {value}\n" for key, value in run.items()))
     assert read_network_values(str(path))["network"] == "spectral"
+
+
+def test_a_training_run_holds_its_network_values_under_model(tmp_path):
+    """The run's hyperparams.yaml has the included network file under ``model``."""
+    network = {k: v for k, v in VALUES.items() if k not in ("network", "sample_rate")}
+    path = tmp_path / "hyperparams.yaml"
+    path.write_text(
+        f"sample_rate: {VALUES['sample_rate']}\nmodel:\n"
+        + "".join(f"    {key}: {value}\n" for key, value in network.items())
+        + "    diffgmm: !new:diffgmm_sb.model.DiffGMM\n"
+    )
+    read = read_network_values(str(path))
+    assert read["network"] == "spectral"
+    assert {k: read[k] for k in network} == network
 
 
 def test_mixture_parameters_stay_float32_under_bfloat16_autocast():

@@ -32,7 +32,7 @@ from speechbrain.utils.distributed import run_on_main
 from voicebank_prepare import prepare_voicebank
 
 from diffgmm_sb.data.manifests import dataio_prep
-from diffgmm_sb.training.recipe import leave_process_group, score_test_set, with_run_options
+from diffgmm_sb.training.recipe import leave_process_group, score_test_set
 
 if __name__ == "__main__":
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
@@ -68,7 +68,7 @@ if __name__ == "__main__":
     brain = hparams["brain_class"](
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
-        hparams=with_run_options(hparams["brain_hparams"], hparams),
+        hparams=hparams,
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )
