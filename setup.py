@@ -13,7 +13,7 @@ setup(
     packages=find_packages(include=["diffgmm_sb", "diffgmm_sb.*"]),
     # The shipped model: diffgmm_sb/pretrained/{hyperparams.yaml,diffgmm.ckpt,README.md}
     package_data={"diffgmm_sb": ["pretrained/*"], "diffgmm_sb.model": ["networks/*.yaml"]},
-    python_requires=">=3.9",
+    python_requires=">=3.10",
     install_requires=[
         "speechbrain==1.1.2",
         "torch==2.11.0",

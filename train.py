@@ -30,6 +30,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.dataio.sampler import ReproducibleWeightedRandomSampler
 from speechbrain.utils.distributed import run_on_main
 
+from diffgmm_sb.data.audio import AudioError
 from diffgmm_sb.data.manifests import (
     ManifestError,
     dataio_prep,
@@ -132,7 +133,7 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except (ManifestError, CheckpointError) as err:
+    except (AudioError, CheckpointError) as err:
         logger.error("%s", err)
         sys.exit(f"train.py: error: {err}")
     leave_process_group()

@@ -60,12 +60,12 @@ from peer_systems import (
     undo_delay,
 )
 
+from diffgmm_sb.data.audio import AudioError
 from diffgmm_sb.evaluation.evaluate import (
-    EvaluationError,
     mean_scores,
     pairs_from_folders,
     pairs_from_manifest,
-    read_pair,
+    scorable_pair,
     score_files,
     write_csv,
 )
@@ -90,7 +90,7 @@ def load_sets(manifests, pair_folders, data_root=None):
 
     Raises
     ------
-    EvaluationError
+    AudioError
         Naming a missing manifest or folder, or a bad manifest.
 
     Example
@@ -98,18 +98,18 @@ def load_sets(manifests, pair_folders, data_root=None):
     >>> load_sets([], ["no/such/folder"])
     Traceback (most recent call last):
     ...
-    diffgmm_sb.evaluation.evaluate.EvaluationError: no/such/folder: no such folder
+    diffgmm_sb.data.audio.AudioError: no/such/folder: no such folder
     """
     sources = []
     for manifest in manifests:
         if not os.path.isfile(manifest):
-            raise EvaluationError(f"{manifest}: no such manifest")
+            raise AudioError(f"{manifest}: no such manifest")
         sources.append(
             (manifest, lambda m=manifest: pairs_from_manifest(m, data_root=data_root))
         )
     for folder in pair_folders:
         if not os.path.isdir(folder):
-            raise EvaluationError(f"{folder}: no such folder")
+            raise AudioError(f"{folder}: no such folder")
         clean, noisy = os.path.join(folder, "clean"), os.path.join(folder, "noisy")
         sources.append((folder, lambda c=clean, n=noisy: pairs_from_folders(c, n)))
     sets = {}
@@ -134,8 +134,8 @@ def read_inputs(pairs):
     inputs, failures = [], []
     for uid, noisy, clean in pairs:
         try:
-            wav, _, rate = read_pair(noisy, clean)
-        except EvaluationError as err:
+            wav, _, rate = scorable_pair(noisy, clean)
+        except AudioError as err:
             failures.append(str(err))
             continue
         wav16 = resample(wav, rate, SAMPLE_RATE)
@@ -239,9 +239,9 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     try:
         if "diffgmm" in args.systems and not os.path.isdir(args.model):
-            raise EvaluationError(f"{args.model}: no such model folder")
+            raise AudioError(f"{args.model}: no such model folder")
         sets = load_sets(args.manifest, args.pairs, args.data_root)
-    except (EvaluationError, ValueError) as err:  # ManifestError is a ValueError
+    except (AudioError, ValueError) as err:  # ManifestError is a ValueError
         _fail(" ".join(str(err).split()))
         return 2
     failures, inputs = [], {}

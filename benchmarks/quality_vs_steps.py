@@ -26,7 +26,8 @@ import time
 
 import torch
 
-from diffgmm_sb.data.manifests import load_manifest, read_pair, write_pairs_manifest
+from diffgmm_sb.data.audio import read_pair
+from diffgmm_sb.data.manifests import load_manifest, write_pairs_manifest
 from diffgmm_sb.evaluation.metrics import pesq_wb, si_sdr, stoi
 from diffgmm_sb.inference.export import export_pretrained
 from diffgmm_sb.inference.interface import DiffGMMEnhancement
@@ -58,7 +59,7 @@ def load_sets(manifests, pair_folders, data_folder, workdir, sample_rate):
     for manifest in manifests:
         data = load_manifest(manifest, data_folder)
         pairs = [
-            read_pair(data.data[i]["noisy_wav"], data.data[i]["clean_wav"])
+            read_pair(data.data[i]["noisy_wav"], data.data[i]["clean_wav"])[:2]
             for i in data.data_ids
         ]
         sets[os.path.splitext(os.path.basename(manifest))[0]] = pairs

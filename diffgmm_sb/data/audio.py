@@ -1,6 +1,12 @@
-"""Audio helpers: decoding, writing, mixing at an SNR, resampling at any rate.
+"""Audio I/O of the whole package, with one error type, and signal helpers.
 
-Decoding goes through PyAV (FFmpeg), which reads every format the Debian
+Every file is read through ``AudioFileReader`` (``read_audio``, ``read_mono``,
+``read_pair``): a missing, empty, unreadable or truncated file, or one with
+NaN or infinite samples, raises ``AudioError`` with one line naming the file
+and the problem, never a traceback from deep inside. ``AtomicAudioWriter``
+and ``write_wav`` write under a temporary name and rename, so no half-written
+file is ever left under the output name. Compressed sources of the starter
+corpus are decoded with ``decode``: it goes through PyAV (FFmpeg), which reads every format the Debian
 sources use (G.722 prompts, Ogg Vorbis ambiences, 8 kHz WAV music), and
 resamples to the model's rate in the same pass. Writing is atomic: a file is
 written under a temporary name and renamed, so an interrupted preparation
@@ -26,12 +32,16 @@ import torchaudio.functional as AF
 MAX_POLYPHASE_RATIO = 1000
 
 
+class AudioError(ValueError):
+    """An audio file cannot be read, written or paired; the message names the file."""
+
+
 def decode(path, sample_rate=16000):
     """Decodes any audio file to a mono float32 numpy array at ``sample_rate``.
 
     Raises
     ------
-    ValueError
+    AudioError
         Naming the file, when it cannot be decoded or holds no samples.
     """
     import av
@@ -48,10 +58,275 @@ def decode(path, sample_rate=16000):
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
     except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: cannot decode audio ({err})") from err
+        raise AudioError(f"{path}: cannot decode audio ({err})") from err
     if not chunks or sum(len(c) for c in chunks) == 0:
-        raise ValueError(f"{path}: the file holds no audio samples")
+        raise AudioError(f"{path}: the file holds no audio samples")
     return np.concatenate(chunks).astype(np.float32)
+
+
+def read_audio(path):
+    """A whole file as a ``[channels, time]`` float32 tensor and its rate, checked.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.wav")
+    >>> sf.write(path, np.zeros((100, 2)), 8000)
+    >>> wav, rate = read_audio(path)
+    >>> tuple(wav.shape), rate
+    ((2, 100), 8000)
+    """
+    with AudioFileReader(path) as reader:
+        return reader.read(0, reader.frames), reader.rate
+
+
+def read_mono(path, channel=None):
+    """A file as a ``[time]`` float32 tensor (channel ``channel``, else the mean) and its rate.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.wav")
+    >>> sf.write(path, np.array([[0.5, -0.5]] * 4), 8000)
+    >>> read_mono(path, channel=1)[0].tolist(), read_mono(path)[0].tolist()
+    ([-0.5, -0.5, -0.5, -0.5], [0.0, 0.0, 0.0, 0.0])
+    """
+    wav, rate = read_audio(path)
+    if channel is None:
+        return wav.mean(dim=0), rate
+    if channel >= wav.shape[0]:
+        raise AudioError(f"{path}: no channel {channel} ({wav.shape[0]} channels)")
+    return wav[channel], rate
+
+
+def read_pair(audio_path, reference_path):
+    """An audio file and its reference, mono, checked to match in rate, channels and length.
+
+    Returns
+    -------
+    audio, reference : torch.Tensor
+        ``[time]`` float32 (the mean of the channels).
+    rate : int
+
+    Raises
+    ------
+    AudioError
+        Naming the file, when either cannot be read or they do not match.
+    """
+    audio, rate = read_audio(audio_path)
+    reference, ref_rate = read_audio(reference_path)
+    if rate != ref_rate:
+        raise AudioError(
+            f"{audio_path}: sample rate {rate} Hz, but its reference "
+            f"{reference_path} has {ref_rate} Hz"
+        )
+    if audio.shape[0] != reference.shape[0]:
+        raise AudioError(
+            f"{audio_path}: {audio.shape[0]} channel(s), but its reference "
+            f"{reference_path} has {reference.shape[0]}"
+        )
+    if audio.shape[1] != reference.shape[1]:
+        raise AudioError(
+            f"{audio_path}: {audio.shape[1]} samples, but its reference "
+            f"{reference_path} has {reference.shape[1]} (lengths must match)"
+        )
+    return audio.mean(dim=0), reference.mean(dim=0), rate
+
+
+def _detail(err):
+    """The libsndfile message of a soundfile error, without the file name."""
+    return getattr(err, "error_string", None) or str(err) or type(err).__name__
+
+
+class AudioFileReader:
+    """Reads ``[channels, time]`` float audio from a file in increasing windows.
+
+    Validates as it goes: a missing, empty, unreadable or unsupported file,
+    one with no samples, a decoding error mid-file and NaN or infinite
+    samples all raise ``AudioError`` naming the file. Each window starts
+    within or right after the previous one; only the current window is held.
+
+    Example
+    -------
+    >>> import tempfile, numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.wav")
+    >>> sf.write(path, np.zeros((100, 2)), 8000)
+    >>> with AudioFileReader(path) as r:
+    ...     first, second = r.read(0, 20), r.read(10, 30)
+    ...     (r.rate, r.channels, r.frames, tuple(second.shape))
+    (8000, 2, 100, (2, 20))
+    >>> AudioFileReader(path + ".missing").open()
+    Traceback (most recent call last):
+    ...
+    diffgmm_sb.data.audio.AudioError: ....missing: no such file
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        self._file = None
+        self._buffer = torch.zeros(0, 0)
+        self._buffer_start = 0
+
+    def open(self):
+        """Opens and checks the file; returns ``self``."""
+        path = self.path
+        if not os.path.exists(path):
+            raise AudioError(f"{path}: no such file")
+        if os.path.isdir(path):
+            raise AudioError(f"{path}: is a folder, not an audio file")
+        if os.path.getsize(path) == 0:
+            raise AudioError(f"{path}: the file is empty (0 bytes)")
+        try:
+            self._file = sf.SoundFile(path)
+        except (sf.LibsndfileError, RuntimeError, OSError) as err:
+            raise AudioError(
+                f"{path}: cannot read audio: unsupported or corrupt format ({_detail(err)})"
+            ) from err
+        self.rate, self.channels = self._file.samplerate, self._file.channels
+        self.frames = self._file.frames
+        self.format, self.subtype = self._file.format, self._file.subtype
+        if self.frames <= 0:
+            self.close()
+            raise AudioError(f"{path}: the file holds no audio samples")
+        self._buffer = torch.zeros(self.channels, 0)
+        return self
+
+    def read(self, start, stop):
+        """Samples ``start:stop`` as a ``[channels, stop - start]`` float tensor."""
+        position = self._buffer_start + self._buffer.shape[-1]  # file position
+        if start < self._buffer_start or start > position:
+            raise ValueError("AudioFileReader windows must not move back or skip")
+        self._buffer = self._buffer[:, start - self._buffer_start :]
+        self._buffer_start = start
+        missing = stop - start - self._buffer.shape[-1]
+        if missing > 0:
+            try:
+                data = self._file.read(missing, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError) as err:
+                raise AudioError(
+                    f"{self.path}: cannot decode audio after frame {position} of "
+                    f"{self.frames} (truncated or corrupt file: {_detail(err)})"
+                ) from err
+            if data.shape[0] < missing:
+                raise AudioError(
+                    f"{self.path}: the audio ends at frame {position + data.shape[0]} "
+                    f"but the header announces {self.frames} (truncated file)"
+                )
+            new = torch.from_numpy(data.T.copy())
+            bad = ~torch.isfinite(new).all(dim=0)
+            if bad.any():
+                at = (position + int(bad.nonzero()[0])) / self.rate
+                raise AudioError(
+                    f"{self.path}: the audio contains NaN or infinite samples "
+                    f"(first at {at:.3f} s)"
+                )
+            self._buffer = torch.cat([self._buffer, new], dim=-1)
+        return self._buffer[:, : stop - start]
+
+    def close(self):
+        """Closes the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class AtomicAudioWriter:
+    """Writes audio block by block to a temporary file, renamed when complete.
+
+    The format follows the output's extension when ``soundfile`` knows it,
+    else ``fmt``; the subtype is ``subtype`` when that format accepts it,
+    else the format's default. Samples are clipped to [-1, 1]. On any error
+    the temporary file is removed, so the output name holds either nothing
+    or a complete file. ``path=None`` writes nothing.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.flac")
+    >>> with AtomicAudioWriter(path, 16000, 1, "WAV", "FLOAT") as w:
+    ...     w.write(torch.zeros(1, 160))
+    >>> info = sf.info(path)
+    >>> (info.format, info.subtype, info.frames)
+    ('FLAC', 'PCM_16', 160)
+    """
+
+    def __init__(self, path, rate, channels, fmt=None, subtype=None):
+        self.path = None if path is None else str(path)
+        self.rate, self.channels = rate, channels
+        self.format, self.subtype = _output_format(self.path, fmt, subtype)
+        self._file = self._tmp = None
+
+    def __enter__(self):
+        if self.path is None:
+            return self
+        folder = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(folder, exist_ok=True)
+        self._tmp = os.path.join(folder, f".{os.path.basename(self.path)}.part")
+        try:
+            self._file = sf.SoundFile(
+                self._tmp,
+                "w",
+                samplerate=self.rate,
+                channels=self.channels,
+                format=self.format,
+                subtype=self.subtype,
+            )
+        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as err:
+            self._discard()
+            raise AudioError(
+                f"{self.path}: cannot write {self.format}/{self.subtype} audio "
+                f"({_detail(err)})"
+            ) from err
+        return self
+
+    def write(self, block):
+        """Appends ``[channels, n]`` samples."""
+        if self._file is not None:
+            self._file.write(block.detach().cpu().clamp(-1.0, 1.0).T.numpy())
+
+    def _discard(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._tmp is not None and os.path.exists(self._tmp):
+            os.remove(self._tmp)
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.path is None:
+            return
+        if exc_type is not None:
+            self._discard()
+            return
+        self._file.close()
+        self._file = None
+        os.replace(self._tmp, self.path)
+
+
+def _output_format(path, fmt, subtype):
+    """The (format, subtype) to write ``path`` with.
+
+    Example
+    -------
+    >>> _output_format("a.wav", "FLAC", "PCM_24")
+    ('WAV', 'PCM_24')
+    >>> _output_format("a.ogg", "WAV", "PCM_16")
+    ('OGG', 'VORBIS')
+    >>> _output_format("a.enhanced", None, None)
+    ('WAV', 'PCM_16')
+    """
+    ext = os.path.splitext(path or "")[1][1:].upper()
+    if ext in sf.available_formats():
+        fmt = ext
+    fmt = fmt or "WAV"
+    if subtype is None or not sf.check_format(fmt, subtype):
+        subtype = sf.default_subtype(fmt)
+    return fmt, subtype
 
 
 def write_wav(path, wav, sample_rate=16000):

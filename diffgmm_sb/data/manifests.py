@@ -23,17 +23,16 @@ import random
 
 import soundfile as sf
 import speechbrain as sb
-import torch
-from speechbrain.dataio.dataio import read_audio
 from speechbrain.dataio.dataset import DynamicItemDataset
 
+from diffgmm_sb.data.audio import AudioError, read_mono, read_pair
 from diffgmm_sb.data.augment import NoisyMixer
 
 # Problems listed in full in a ManifestError before the rest are counted.
 MAX_LISTED_PROBLEMS = 50
 
 
-class ManifestError(ValueError):
+class ManifestError(AudioError):
     """A manifest or the data it points to is missing or malformed."""
 
 
@@ -46,18 +45,8 @@ def _problem_list(what, problems):
 
 
 def _audio(path):
-    """Reads a mono waveform ``[time]``; a clear error when the file is bad."""
-    try:
-        wav = read_audio(path)
-    except Exception as err:  # soundfile raises many kinds
-        raise ManifestError(f"{path}: cannot read audio ({err})") from err
-    if wav.dim() > 1:
-        wav = wav.mean(dim=-1)
-    if wav.numel() == 0:
-        raise ManifestError(f"{path}: the file holds no audio samples")
-    if not torch.isfinite(wav).all():
-        raise ManifestError(f"{path}: the audio contains NaN or infinite samples")
-    return wav
+    """A mono ``[time]`` waveform (``read_mono``); ``AudioError`` names a bad file."""
+    return read_mono(path)[0]
 
 
 def probe_audio(path, sample_rate):
@@ -152,17 +141,6 @@ def check_manifest(
         else:
             problems += [p for p in [probe_audio(files[0], sample_rate)[1]] if p]
     return problems
-
-
-def read_pair(noisy_wav, clean_wav):
-    """Reads a noisy/clean pair, checking that the lengths agree."""
-    noisy, clean = _audio(noisy_wav), _audio(clean_wav)
-    if noisy.shape != clean.shape:
-        raise ManifestError(
-            f"{noisy_wav} and {clean_wav} differ in length "
-            f"({noisy.shape[0]} vs {clean.shape[0]} samples)"
-        )
-    return noisy, clean
 
 
 def random_crop(length, segment_samples):
@@ -265,7 +243,7 @@ def _noise_pool(path, data_folder):
 @sb.utils.data_pipeline.takes("noisy_wav", "clean_wav")
 @sb.utils.data_pipeline.provides("noisy_sig", "clean_sig")
 def _pair_pipeline(noisy_wav, clean_wav):
-    noisy, clean = read_pair(noisy_wav, clean_wav)
+    noisy, clean, _ = read_pair(noisy_wav, clean_wav)
     yield noisy
     yield clean
 
@@ -324,7 +302,7 @@ def dataio_prep(hparams):
     @sb.utils.data_pipeline.takes("noisy_wav", "clean_wav")
     @sb.utils.data_pipeline.provides("noisy_sig", "clean_sig")
     def train_pair_pipeline(noisy_wav, clean_wav):
-        noisy, clean = read_pair(noisy_wav, clean_wav)
+        noisy, clean, _ = read_pair(noisy_wav, clean_wav)
         start, stop = random_crop(len(clean), segment)
         yield noisy[start:stop]
         yield clean[start:stop]

@@ -45,7 +45,7 @@ import numpy as np
 from speechbrain.utils.logger import get_logger
 
 from diffgmm_sb.data import noise as synth
-from diffgmm_sb.data.audio import decode, fit_length, mix_at_snr, rms, write_wav
+from diffgmm_sb.data.audio import AudioError, decode, fit_length, mix_at_snr, rms, write_wav
 from diffgmm_sb.data.debian_sources import extract_members, fetch_package
 
 logger = get_logger(__name__)
@@ -269,8 +269,8 @@ def clean_enough(wav, frame=160):
     return bool(np.mean(np.abs(wav) >= 0.999) <= MAX_CLIPPED_FRACTION)
 
 
-def _asterisk_speech(data_folder, cache_folder):
-    """Yields speech records of the Asterisk prompts."""
+def _asterisk_speech(data_folder, cache_folder, skipped):
+    """Yields speech records of the Asterisk prompts (undecodable files: ``skipped``)."""
     for src in SPEECH_SOURCES:
         deb = fetch_package(src.package, os.path.join(cache_folder, "debs"))
         raw = os.path.join(cache_folder, "raw")
@@ -280,8 +280,8 @@ def _asterisk_speech(data_folder, cache_folder):
             uid = f"{src.speaker}_{lang}_{os.path.splitext(os.path.basename(path))[0]}"
             try:
                 wav = _trim_silence(decode(path, SAMPLE_RATE))
-            except ValueError as err:  # a few packaged prompts are empty
-                logger.warning("skipping %s", err)
+            except AudioError as err:  # a few packaged prompts are empty
+                skipped.append(str(err))
                 continue
             # Drop prompts under 0.5 s and the packages' silence files.
             if _usable_speech(wav):
@@ -291,8 +291,8 @@ def _asterisk_speech(data_folder, cache_folder):
                 )
 
 
-def _klettres_speech(data_folder, cache_folder):
-    """Yields speech records of the KLettres readers (clean takes only)."""
+def _klettres_speech(data_folder, cache_folder, skipped):
+    """Yields speech records of the KLettres readers (clean takes; undecodable: ``skipped``)."""
     deb = fetch_package(KLETTRES_PACKAGE, os.path.join(cache_folder, "debs"))
     raw = os.path.join(cache_folder, "raw")
     files = sorted(extract_members(deb, [KLETTRES_PATTERN], raw))
@@ -310,8 +310,8 @@ def _klettres_speech(data_folder, cache_folder):
                 break
             try:
                 wav = decode(path, SAMPLE_RATE)
-            except ValueError as err:
-                logger.warning("skipping %s", err)
+            except AudioError as err:
+                skipped.append(str(err))
                 continue
             if not clean_enough(wav):
                 continue
@@ -326,12 +326,40 @@ def _klettres_speech(data_folder, cache_folder):
 
 
 def _collect_speech(data_folder, cache_folder):
-    """Decodes every prompt to ``speech/<speaker>/``; returns records per speaker."""
-    by_speaker = {}
+    """Decodes every prompt to ``speech/<speaker>/``; records per speaker, and skips.
+
+    Returns
+    -------
+    by_speaker : dict
+        Speaker id to its records.
+    skipped : list of str
+        One line per source file that could not be decoded, naming it and why.
+    """
+    by_speaker, skipped = {}, []
     for gen in (_asterisk_speech, _klettres_speech):
-        for record in gen(data_folder, cache_folder):
+        for record in gen(data_folder, cache_folder, skipped):
             by_speaker.setdefault(record["spk_id"], []).append(record)
-    return by_speaker
+    return by_speaker, skipped
+
+
+def skipped_summary(skipped):
+    """One line per folder of the skipped files: how many, and the first reason.
+
+    Example
+    -------
+    >>> print(skipped_summary(["/r/cs/a.ogg: cannot decode audio (no)",
+    ...                        "/r/cs/b.ogg: cannot decode audio (no)"]))
+    /r/cs: 2 file(s), e.g. a.ogg: cannot decode audio (no)
+    """
+    by_folder = {}
+    for line in skipped:
+        path, reason = line.split(": ", 1)
+        by_folder.setdefault(os.path.dirname(path), []).append((path, reason))
+    return "\n".join(
+        f"{folder}: {len(items)} file(s), e.g. {os.path.basename(items[0][0])}: "
+        f"{items[0][1]}"
+        for folder, items in sorted(by_folder.items())
+    )
 
 
 def speaker_inventory(by_speaker):
@@ -584,7 +612,7 @@ def prepare_starter_corpus(
     os.makedirs(data_folder, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         unpacking = _unpack_noise_in_background(pool, cache_folder)
-        by_speaker = _collect_speech(data_folder, cache_folder)
+        by_speaker, skipped = _collect_speech(data_folder, cache_folder)
         for job in unpacking:
             job.result()
     noise_records = _collect_noise(data_folder, cache_folder, rng)
@@ -612,3 +640,10 @@ def prepare_starter_corpus(
     _write_json(os.path.join(data_folder, "test.json"), splits["test"])
     # noise.json (the full noise inventory) is written last: it marks completion.
     _write_json(os.path.join(data_folder, "noise.json"), noise_records)
+    if skipped:
+        logger.warning(
+            "starter corpus: built without %d source file(s) that cannot be decoded "
+            "(PyAV/FFmpeg), by folder:\n%s",
+            len(skipped),
+            skipped_summary(skipped),
+        )

@@ -32,11 +32,11 @@ import sys
 import tempfile
 
 import numpy as np
-import soundfile as sf
 import torch
 import torchaudio.functional as AF
 from tqdm import tqdm
 
+from diffgmm_sb.data.audio import AudioError, read_pair
 from diffgmm_sb.evaluation import metrics
 from diffgmm_sb.evaluation.composite import composite
 
@@ -59,70 +59,33 @@ LABELS = {
 }
 
 
-class EvaluationError(ValueError):
-    """A file or a pair cannot be scored; the message names the file."""
+def scorable_pair(audio_path, reference_path):
+    """An audio file and its reference as float64 mono arrays, checked to be scorable.
 
-
-def read_audio(path):
-    """Reads a file as float64 mono, validating it.
-
-    Returns
-    -------
-    wav, rate, channels : numpy.ndarray, int, int
-
-    Example
-    -------
-    >>> read_audio("missing.wav")
-    Traceback (most recent call last):
-    ...
-    diffgmm_sb.evaluation.evaluate.EvaluationError: missing.wav: no such file
-    """
-    if not os.path.isfile(path):
-        raise EvaluationError(f"{path}: no such file")
-    try:
-        with sf.SoundFile(path) as f:
-            rate, channels = f.samplerate, f.channels
-            audio = f.read(dtype="float64", always_2d=True)
-    except (RuntimeError, OSError) as err:  # sf.LibsndfileError is a RuntimeError
-        raise EvaluationError(f"{path}: cannot read audio ({err})") from err
-    if audio.shape[0] == 0:
-        raise EvaluationError(f"{path}: the file holds no audio samples")
-    if not np.isfinite(audio).all():
-        raise EvaluationError(f"{path}: the audio contains NaN or infinite samples")
-    return audio.mean(axis=1), rate, channels
-
-
-def read_pair(audio_path, reference_path):
-    """Reads an audio file and its reference, checking that they match.
+    ``diffgmm_sb.data.audio.read_pair``'s checks (readable, finite, same rate,
+    channel count and length), and a reference long enough for PESQ and not
+    silent.
 
     Returns
     -------
     audio, reference, rate : numpy.ndarray, numpy.ndarray, int
+
+    Example
+    -------
+    >>> scorable_pair("missing.wav", "missing.wav")
+    Traceback (most recent call last):
+    ...
+    diffgmm_sb.data.audio.AudioError: missing.wav: no such file
     """
-    audio, rate, channels = read_audio(audio_path)
-    reference, ref_rate, ref_channels = read_audio(reference_path)
-    if rate != ref_rate:
-        raise EvaluationError(
-            f"{audio_path}: sample rate {rate} Hz, but its reference "
-            f"{reference_path} has {ref_rate} Hz"
-        )
-    if channels != ref_channels:
-        raise EvaluationError(
-            f"{audio_path}: {channels} channel(s), but its reference "
-            f"{reference_path} has {ref_channels}"
-        )
-    if len(audio) != len(reference):
-        raise EvaluationError(
-            f"{audio_path}: {len(audio)} samples, but its reference "
-            f"{reference_path} has {len(reference)} (lengths must match)"
-        )
+    audio, reference, rate = read_pair(audio_path, reference_path)
+    audio, reference = audio.double().numpy(), reference.double().numpy()
     if len(reference) < MIN_SECONDS * rate:
-        raise EvaluationError(
+        raise AudioError(
             f"{reference_path}: {len(reference) / rate:.3f} s long, too short to "
             f"score (PESQ needs at least {MIN_SECONDS} s)"
         )
     if not np.any(reference):
-        raise EvaluationError(f"{reference_path}: the reference is silent (all zeros)")
+        raise AudioError(f"{reference_path}: the reference is silent (all zeros)")
     return audio, reference, rate
 
 
@@ -174,8 +137,8 @@ def score_files(pairs, progress=False):
         pairs, desc="scoring", unit="file", disable=not progress
     ):
         try:
-            audio, reference, rate = read_pair(audio_path, reference_path)
-        except EvaluationError as err:
+            audio, reference, rate = scorable_pair(audio_path, reference_path)
+        except AudioError as err:
             failures.append(str(err))
             continue
         row = {"id": uid, "audio": audio_path, "reference": reference_path}
@@ -206,19 +169,19 @@ def pairs_from_manifest(manifest, key="noisy_wav", enhanced_dir=None, data_root=
     try:
         entries = load_manifest(manifest, root).data
     except json.JSONDecodeError as err:
-        raise EvaluationError(f"{manifest}: not a JSON manifest ({err})") from err
+        raise AudioError(f"{manifest}: not a JSON manifest ({err})") from err
     if not entries:
-        raise EvaluationError(f"{manifest}: the manifest has no entries")
+        raise AudioError(f"{manifest}: the manifest has no entries")
     pairs, names = [], {}
     for uid, entry in entries.items():
         missing = [k for k in ("clean_wav", key) if k not in entry]
         if missing:
-            raise EvaluationError(f"{manifest}: entry {uid} has no {' or '.join(missing)}")
+            raise AudioError(f"{manifest}: entry {uid} has no {' or '.join(missing)}")
         audio = entry[key]
         if enhanced_dir is not None:
             name = os.path.basename(audio)
             if name in names:
-                raise EvaluationError(
+                raise AudioError(
                     f"{manifest}: entries {names[name]} and {uid} share the file name "
                     f"{name}, so {enhanced_dir} cannot hold both"
                 )
@@ -235,17 +198,17 @@ def pairs_from_folders(clean_dir, enhanced_dir):
     found = {}
     for folder in (clean_dir, enhanced_dir):
         if not os.path.isdir(folder):
-            raise EvaluationError(f"{folder}: no such folder")
+            raise AudioError(f"{folder}: no such folder")
         found[folder] = {os.path.relpath(p, folder) for p in list_inputs([folder])}
     if not found[clean_dir]:
-        raise EvaluationError(f"{clean_dir}: no audio files")
+        raise AudioError(f"{clean_dir}: no audio files")
     for folder, other in ((clean_dir, enhanced_dir), (enhanced_dir, clean_dir)):
         alone = sorted(found[folder] - found[other])
         if alone:
             shown = ", ".join(alone[:5]) + (
                 f" and {len(alone) - 5} more" * (len(alone) > 5)
             )
-            raise EvaluationError(f"{folder}: files not in {other}: {shown}")
+            raise AudioError(f"{folder}: files not in {other}: {shown}")
     return [
         (
             os.path.splitext(rel)[0],
@@ -384,7 +347,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         systems, failures = _run(args)
-    except (EvaluationError, FileNotFoundError, ValueError) as err:
+    except (AudioError, FileNotFoundError, ValueError) as err:
         print(f"diffgmm-evaluate: {err}", file=sys.stderr)
         return 2
     all_rows, means, counts = [], {}, {}

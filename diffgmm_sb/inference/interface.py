@@ -16,7 +16,7 @@ grow with the file), any sample rate (resampled to the model's rate and
 back), any number of channels (each enhanced), integer or float files that
 ``soundfile`` reads, silence, clipped audio, inputs of a single sample. A file
 that cannot be enhanced (missing, empty, unreadable, unsupported format, NaN
-or infinite samples) raises ``AudioInputError`` with a one-line message naming
+or infinite samples) raises ``AudioError`` with a one-line message naming
 the file and the problem. The output keeps the input's length, rate and
 channel count; it is written under a temporary name and renamed, so no
 half-written output file is ever left under the output name.
@@ -25,21 +25,14 @@ Authors
  * diffgmm-sb developers 2026
 """
 
-import os
-
-import soundfile as sf
 import torch
 from speechbrain.inference.interfaces import Pretrained
 
-from diffgmm_sb.data.audio import resample
+from diffgmm_sb.data.audio import AtomicAudioWriter, AudioError, AudioFileReader, resample
 from diffgmm_sb.model.diffgmm import valid_mask
 
 # Channels of one file enhanced together (one network batch).
 MAX_CHANNELS_PER_BATCH = 8
-
-
-class AudioInputError(ValueError):
-    """An input file cannot be enhanced; the message names the file."""
 
 
 def overlap_add_chunks(length, chunk, overlap):
@@ -254,7 +247,7 @@ class DiffGMMEnhancement(Pretrained):
         out = torch.cat([self._enhance_chunk(g, None, steps, mode) for g in groups])
         out = _fit(resample(out.cpu(), self.sample_rate, rate), wav.shape[-1])
         if not torch.isfinite(out).all():
-            raise AudioInputError(
+            raise AudioError(
                 f"{name}: enhancement produced NaN or infinite samples "
                 "(the model folder's weights may be damaged)"
             )
@@ -271,7 +264,7 @@ class DiffGMMEnhancement(Pretrained):
 
         Raises
         ------
-        AudioInputError
+        AudioError
             Naming the file and the problem, when it cannot be enhanced.
         """
         blocks = []
@@ -318,202 +311,6 @@ class DiffGMMEnhancement(Pretrained):
     def forward(self, noisy, lengths=None):
         """Runs enhancement on the noisy input (``enhance_batch``)."""
         return self.enhance_batch(noisy, lengths)
-
-
-def _detail(err):
-    """The libsndfile message of a soundfile error, without the file name."""
-    return getattr(err, "error_string", None) or str(err) or type(err).__name__
-
-
-class AudioFileReader:
-    """Reads ``[channels, time]`` float audio from a file in increasing windows.
-
-    Validates as it goes: a missing, empty, unreadable or unsupported file,
-    one with no samples, a decoding error mid-file and NaN or infinite
-    samples all raise ``AudioInputError`` naming the file. Each window starts
-    within or right after the previous one; only the current window is held.
-
-    Example
-    -------
-    >>> import tempfile, numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "x.wav")
-    >>> sf.write(path, np.zeros((100, 2)), 8000)
-    >>> with AudioFileReader(path) as r:
-    ...     first, second = r.read(0, 20), r.read(10, 30)
-    ...     (r.rate, r.channels, r.frames, tuple(second.shape))
-    (8000, 2, 100, (2, 20))
-    >>> AudioFileReader(path + ".missing").open()
-    Traceback (most recent call last):
-    ...
-    diffgmm_sb.inference.interface.AudioInputError: ....missing: no such file
-    """
-
-    def __init__(self, path):
-        self.path = str(path)
-        self._file = None
-        self._buffer = torch.zeros(0, 0)
-        self._buffer_start = 0
-
-    def open(self):
-        """Opens and checks the file; returns ``self``."""
-        path = self.path
-        if not os.path.exists(path):
-            raise AudioInputError(f"{path}: no such file")
-        if os.path.isdir(path):
-            raise AudioInputError(f"{path}: is a folder, not an audio file")
-        if os.path.getsize(path) == 0:
-            raise AudioInputError(f"{path}: the file is empty (0 bytes)")
-        try:
-            self._file = sf.SoundFile(path)
-        except (sf.LibsndfileError, RuntimeError, OSError) as err:
-            raise AudioInputError(
-                f"{path}: cannot read audio: unsupported or corrupt format ({_detail(err)})"
-            ) from err
-        self.rate, self.channels = self._file.samplerate, self._file.channels
-        self.frames = self._file.frames
-        self.format, self.subtype = self._file.format, self._file.subtype
-        if self.frames <= 0:
-            self.close()
-            raise AudioInputError(f"{path}: the file holds no audio samples")
-        self._buffer = torch.zeros(self.channels, 0)
-        return self
-
-    def read(self, start, stop):
-        """Samples ``start:stop`` as a ``[channels, stop - start]`` float tensor."""
-        position = self._buffer_start + self._buffer.shape[-1]  # file position
-        if start < self._buffer_start or start > position:
-            raise ValueError("AudioFileReader windows must not move back or skip")
-        self._buffer = self._buffer[:, start - self._buffer_start :]
-        self._buffer_start = start
-        missing = stop - start - self._buffer.shape[-1]
-        if missing > 0:
-            try:
-                data = self._file.read(missing, dtype="float32", always_2d=True)
-            except (sf.LibsndfileError, RuntimeError) as err:
-                raise AudioInputError(
-                    f"{self.path}: cannot decode audio after frame {position} of "
-                    f"{self.frames} (truncated or corrupt file: {_detail(err)})"
-                ) from err
-            if data.shape[0] < missing:
-                raise AudioInputError(
-                    f"{self.path}: the audio ends at frame {position + data.shape[0]} "
-                    f"but the header announces {self.frames} (truncated file)"
-                )
-            new = torch.from_numpy(data.T.copy())
-            bad = ~torch.isfinite(new).all(dim=0)
-            if bad.any():
-                at = (position + int(bad.nonzero()[0])) / self.rate
-                raise AudioInputError(
-                    f"{self.path}: the audio contains NaN or infinite samples "
-                    f"(first at {at:.3f} s)"
-                )
-            self._buffer = torch.cat([self._buffer, new], dim=-1)
-        return self._buffer[:, : stop - start]
-
-    def close(self):
-        """Closes the file."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def __enter__(self):
-        return self.open()
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class AtomicAudioWriter:
-    """Writes audio block by block to a temporary file, renamed when complete.
-
-    The format follows the output's extension when ``soundfile`` knows it,
-    else ``fmt``; the subtype is ``subtype`` when that format accepts it,
-    else the format's default. Samples are clipped to [-1, 1]. On any error
-    the temporary file is removed, so the output name holds either nothing
-    or a complete file. ``path=None`` writes nothing.
-
-    Example
-    -------
-    >>> import tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "x.flac")
-    >>> with AtomicAudioWriter(path, 16000, 1, "WAV", "FLOAT") as w:
-    ...     w.write(torch.zeros(1, 160))
-    >>> info = sf.info(path)
-    >>> (info.format, info.subtype, info.frames)
-    ('FLAC', 'PCM_16', 160)
-    """
-
-    def __init__(self, path, rate, channels, fmt=None, subtype=None):
-        self.path = None if path is None else str(path)
-        self.rate, self.channels = rate, channels
-        self.format, self.subtype = _output_format(self.path, fmt, subtype)
-        self._file = self._tmp = None
-
-    def __enter__(self):
-        if self.path is None:
-            return self
-        folder = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(folder, exist_ok=True)
-        self._tmp = os.path.join(folder, f".{os.path.basename(self.path)}.part")
-        try:
-            self._file = sf.SoundFile(
-                self._tmp,
-                "w",
-                samplerate=self.rate,
-                channels=self.channels,
-                format=self.format,
-                subtype=self.subtype,
-            )
-        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as err:
-            self._discard()
-            raise AudioInputError(
-                f"{self.path}: cannot write {self.format}/{self.subtype} audio "
-                f"({_detail(err)})"
-            ) from err
-        return self
-
-    def write(self, block):
-        """Appends ``[channels, n]`` samples."""
-        if self._file is not None:
-            self._file.write(block.detach().cpu().clamp(-1.0, 1.0).T.numpy())
-
-    def _discard(self):
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        if self._tmp is not None and os.path.exists(self._tmp):
-            os.remove(self._tmp)
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.path is None:
-            return
-        if exc_type is not None:
-            self._discard()
-            return
-        self._file.close()
-        self._file = None
-        os.replace(self._tmp, self.path)
-
-
-def _output_format(path, fmt, subtype):
-    """The (format, subtype) to write ``path`` with.
-
-    Example
-    -------
-    >>> _output_format("a.wav", "FLAC", "PCM_24")
-    ('WAV', 'PCM_24')
-    >>> _output_format("a.ogg", "WAV", "PCM_16")
-    ('OGG', 'VORBIS')
-    >>> _output_format("a.enhanced", None, None)
-    ('WAV', 'PCM_16')
-    """
-    ext = os.path.splitext(path or "")[1][1:].upper()
-    if ext in sf.available_formats():
-        fmt = ext
-    fmt = fmt or "WAV"
-    if subtype is None or not sf.check_format(fmt, subtype):
-        subtype = sf.default_subtype(fmt)
-    return fmt, subtype
 
 
 def _fit(wav, length):

@@ -34,7 +34,8 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import run_on_main
 
 from diffgmm_sb.data.manifests import dataio_prep
-from diffgmm_sb.training.recipe import leave_process_group, score_test_set
+from diffgmm_sb.evaluation.test_set import score_test_set
+from diffgmm_sb.training.recipe import leave_process_group
 
 if __name__ == "__main__":
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])

@@ -19,9 +19,9 @@ import soundfile as sf
 import torch
 from recipe import ROOT
 
-from diffgmm_sb.inference import interface as inference
+from diffgmm_sb.data import audio
+from diffgmm_sb.data.audio import AudioError
 from diffgmm_sb.inference.enhance import main
-from diffgmm_sb.inference.interface import AudioInputError
 
 
 def _noise(frames, channels=1, seed=0):
@@ -140,7 +140,7 @@ def _check_output(path, src):
 def test_bad_file_gives_one_line_naming_it(enhancer, tmp_path, name):
     src = _write_inputs(tmp_path / "in", [name]) / name
     out = tmp_path / "out" / name
-    with pytest.raises(AudioInputError) as caught:
+    with pytest.raises(AudioError) as caught:
         enhancer.enhance_file(str(src), output_filename=str(out))
     message = str(caught.value)
     assert "\n" not in message
@@ -150,9 +150,9 @@ def test_bad_file_gives_one_line_naming_it(enhancer, tmp_path, name):
 
 
 def test_missing_file_and_folder_are_named(enhancer, tmp_path):
-    with pytest.raises(AudioInputError, match=r"missing.wav: no such file$"):
+    with pytest.raises(AudioError, match=r"missing.wav: no such file$"):
         enhancer.enhance_file(str(tmp_path / "missing.wav"))
-    with pytest.raises(AudioInputError, match=r": is a folder, not an audio file$"):
+    with pytest.raises(AudioError, match=r": is a folder, not an audio file$"):
         enhancer.enhance_file(str(tmp_path))
 
 
@@ -197,13 +197,13 @@ def test_failure_mid_file_leaves_no_partial_output_and_keeps_the_old_one(
     out.parent.mkdir()
     out.write_bytes(b"previous result")
     blocks = []
-    original = inference.AtomicAudioWriter.write
+    original = audio.AtomicAudioWriter.write
     monkeypatch.setattr(
-        inference.AtomicAudioWriter,
+        audio.AtomicAudioWriter,
         "write",
         lambda self, block: (blocks.append(block.shape[-1]), original(self, block)),
     )
-    with pytest.raises(AudioInputError, match="first at 2.500 s"):
+    with pytest.raises(AudioError, match="first at 2.500 s"):
         enhancer.enhance_file(str(src), output_filename=str(out))
     assert sum(blocks) >= 16000  # output was being written when the NaN came
     assert os.listdir(out.parent) == ["late_nan.wav"]  # no temporary file left

@@ -133,12 +133,17 @@ def test_klettres_keeps_clean_takes_only(tmp_path):
     }
     cache = tmp_path / "cache"
     (cache / "debs").mkdir(parents=True)
-    _fake_deb(
-        cache / "debs" / "klettres-data_1.0_all.deb",
-        {f"usr/share/klettres/{name}": _ogg_bytes(w) for name, w in takes.items()},
+    members = {f"usr/share/klettres/{name}": _ogg_bytes(w) for name, w in takes.items()}
+    members["usr/share/klettres/de/alpha/E.ogg"] = b"OggS, then no stream"  # undecodable
+    _fake_deb(cache / "debs" / "klettres-data_1.0_all.deb", members)
+    skipped = []
+    records = list(
+        starter_corpus._klettres_speech(str(tmp_path / "data"), str(cache), skipped)
     )
-    records = list(starter_corpus._klettres_speech(str(tmp_path / "data"), str(cache)))
     assert [r["id"] for r in records] == ["klettres_de_de_alpha_A"]
+    assert len(skipped) == 1 and "E.ogg: cannot decode audio" in skipped[0]
+    summary = starter_corpus.skipped_summary(skipped)
+    assert "klettres/de/alpha: 1 file(s), e.g. E.ogg: cannot decode audio" in summary
     record = records[0]
     assert record["spk_id"] == "klettres_de" and record["licence"] == "GPL-2+"
     assert record["source"] == "klettres-data:de/alpha/A.ogg"

@@ -15,6 +15,7 @@ from pesq import pesq
 from pystoi import stoi
 from tiny_model import tiny_model_folder
 
+from diffgmm_sb.data.audio import AudioError
 from diffgmm_sb.evaluation import evaluate as E
 from diffgmm_sb.evaluation.composite import composite
 from diffgmm_sb.evaluation.enhancers import conform, enhance_files, load_enhancer
@@ -87,8 +88,8 @@ def test_bad_enhanced_files_are_named_on_one_line(tmp_path, make, message):
     reference = _write(tmp_path / "ref.wav", _speech()[:8000])
     bad = tmp_path / "enh.wav"
     make(bad)
-    with pytest.raises(E.EvaluationError) as err:
-        E.read_pair(str(bad), reference)
+    with pytest.raises(AudioError) as err:
+        E.scorable_pair(str(bad), reference)
     text = str(err.value)
     assert text.startswith(str(bad) + ": ") and message in text and "\n" not in text
 
@@ -96,13 +97,13 @@ def test_bad_enhanced_files_are_named_on_one_line(tmp_path, make, message):
 def test_bad_references_and_missing_files(tmp_path):
     ok = _write(tmp_path / "ok.wav", _speech()[:8000])
     short = _write(tmp_path / "short.wav", np.zeros(3000) + 0.1)
-    with pytest.raises(E.EvaluationError, match="short.wav: 0.188 s long, too short"):
-        E.read_pair(short, short)
+    with pytest.raises(AudioError, match="short.wav: 0.188 s long, too short"):
+        E.scorable_pair(short, short)
     silent = _write(tmp_path / "silent.wav", np.zeros(8000))
-    with pytest.raises(E.EvaluationError, match="silent.wav: the reference is silent"):
-        E.read_pair(ok, silent)
-    with pytest.raises(E.EvaluationError, match="gone.wav: no such file"):
-        E.read_pair(ok, str(tmp_path / "gone.wav"))
+    with pytest.raises(AudioError, match="silent.wav: the reference is silent"):
+        E.scorable_pair(ok, silent)
+    with pytest.raises(AudioError, match="gone.wav: no such file"):
+        E.scorable_pair(ok, str(tmp_path / "gone.wav"))
 
 
 def test_folders_pair_by_relative_path_and_list_strays(tmp_path):
@@ -114,7 +115,7 @@ def test_folders_pair_by_relative_path_and_list_strays(tmp_path):
     assert [p[0] for p in pairs] == ["a", os.path.join("sub", "b")]
     assert pairs[1][1] == os.path.join(str(tmp_path / "enh"), "sub", "b.flac")
     _write(tmp_path / "enh" / "extra.wav", np.ones(10))
-    with pytest.raises(E.EvaluationError, match="enh: files not in .*clean: extra.wav"):
+    with pytest.raises(AudioError, match="enh: files not in .*clean: extra.wav"):
         E.pairs_from_folders(str(tmp_path / "clean"), str(tmp_path / "enh"))
 
 
@@ -130,7 +131,7 @@ def test_manifest_pairs(tmp_path):
     ]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"u1": {"noisy_wav": "x.wav"}}))
-    with pytest.raises(E.EvaluationError, match="entry u1 has no clean_wav"):
+    with pytest.raises(AudioError, match="entry u1 has no clean_wav"):
         E.pairs_from_manifest(str(bad))
 
 

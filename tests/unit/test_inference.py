@@ -8,7 +8,8 @@ import soundfile as sf
 import torch
 from tiny_model import tiny_model_folder
 
-from diffgmm_sb.inference.interface import AudioInputError, DiffGMMEnhancement
+from diffgmm_sb.data.audio import AudioError
+from diffgmm_sb.inference.interface import DiffGMMEnhancement
 
 
 @pytest.fixture(scope="module")
@@ -106,15 +107,15 @@ def test_streamed_file_equals_in_memory_chunking(enhancer, tmp_path):
 def test_bad_files_name_the_file(enhancer, tmp_path):
     empty = tmp_path / "empty.wav"
     sf.write(empty, np.zeros((0, 1), dtype=np.float32), 16000)
-    with pytest.raises(AudioInputError, match="empty.wav: the file holds no audio"):
+    with pytest.raises(AudioError, match="empty.wav: the file holds no audio"):
         enhancer.enhance_file(str(empty))
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"RIFF....not audio")
-    with pytest.raises(AudioInputError, match="junk.wav: cannot read audio"):
+    with pytest.raises(AudioError, match="junk.wav: cannot read audio"):
         enhancer.enhance_file(str(junk))
     nan = tmp_path / "nan.wav"
     sf.write(nan, np.full((100, 1), np.nan, dtype=np.float32), 16000, subtype="FLOAT")
-    with pytest.raises(AudioInputError, match="nan.wav: the audio contains NaN"):
+    with pytest.raises(AudioError, match="nan.wav: the audio contains NaN"):
         enhancer.enhance_file(str(nan))
 
 

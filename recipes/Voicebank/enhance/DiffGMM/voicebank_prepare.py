@@ -35,7 +35,7 @@ import soundfile as sf
 from speechbrain.utils.logger import get_logger
 
 from diffgmm_sb.data.manifests import ManifestError
-from diffgmm_sb.training.recipe import (
+from diffgmm_sb.data.prepare import (
     mark_prepared,
     preparation_done,
     write_manifest,
