@@ -288,7 +288,8 @@ def parse_args(argv=None):
     parser.add_argument("--output", help="folder for the enhanced files")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument(
-        "--csv", help="per-file scores (default: scores.csv in --output or .)"
+        "--csv",
+        help="per-file scores (default: scores.csv in --output; none without --output)",
     )
     args = parser.parse_args(argv)
     if args.clean_dir and not args.enhanced_dir:
@@ -361,10 +362,11 @@ def main(argv=None):
     if not all_rows:
         print("diffgmm-evaluate: no file could be scored", file=sys.stderr)
         return 1
-    csv = args.csv or os.path.join(args.output or ".", "scores.csv")
-    write_csv(all_rows, csv)
+    csv = args.csv or (args.output and os.path.join(args.output, "scores.csv"))
+    if csv:
+        write_csv(all_rows, csv)
     print(format_table(means, counts))
-    print(f"per-file scores: {csv}")
+    print(f"per-file scores: {csv}" if csv else "per-file scores: not written (--csv FILE)")
     return 0 if not failures else 1
 
 

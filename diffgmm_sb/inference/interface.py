@@ -25,6 +25,8 @@ Authors
  * diffgmm-sb developers 2026
 """
 
+import logging
+
 import torch
 from speechbrain.inference.interfaces import Pretrained
 
@@ -33,6 +35,15 @@ from diffgmm_sb.model.diffgmm import valid_mask
 
 # Channels of one file enhanced together (one network batch).
 MAX_CHANNELS_PER_BATCH = 8
+# SpeechBrain loader arguments that concern hubs or custom code: accepted, ignored.
+IGNORED_LOADER_ARGUMENTS = (
+    "fetch_config",
+    "huggingface_cache_dir",
+    "use_auth_token",
+    "revision",
+    "pymodule_file",
+)
+logger = logging.getLogger(__name__)
 
 
 def overlap_add_chunks(length, chunk, overlap):
@@ -141,38 +152,88 @@ class DiffGMMEnhancement(Pretrained):
 
     @classmethod
     def from_hparams(
-        cls, source, hparams_file="hyperparams.yaml", savedir=None, overrides=None, **kwargs
+        cls,
+        source,
+        hparams_file="hyperparams.yaml",
+        savedir=None,
+        overrides=None,
+        overrides_must_match=True,
+        download_only=False,
+        local_strategy=None,
+        **kwargs,
     ):
-        """Loads a model folder (local, URL or HuggingFace) without running its code.
+        """Loads a local model folder without running its code.
 
-        Unlike ``Pretrained.from_hparams``, the folder's YAML is never
-        executed: only its plain values are read and checked, the network is
-        built from this package's network wiring, and the weights are loaded
-        with ``weights_only=True``. A damaged or tampered folder raises
-        ``diffgmm_sb.inference.model_folder.ModelFolderError`` naming the file and the problem.
+        Takes ``Pretrained.from_hparams``'s arguments, but the folder's YAML is
+        never executed: only its plain values are read and checked, the
+        network is built from this package's network wiring, and the weights
+        are loaded with ``weights_only=True``. A damaged or tampered folder
+        raises ``diffgmm_sb.inference.model_folder.ModelFolderError`` naming
+        the file and the problem; so does a hub id or URL (nothing is
+        downloaded: fetch the folder first, then pass its path).
 
         Arguments
         ---------
         source : str
-            The model folder (or a remote source, see ``speechbrain.utils.fetching``).
+            The local model folder.
         hparams_file : str
             The hyperparameter file inside the folder.
         savedir : str, optional
-            Where the files are linked or downloaded to; a local folder is read
-            in place when not given.
+            Where the files are linked to; the folder is read in place when
+            not given.
         overrides : dict, optional
             Values replacing the folder's (e.g. ``{"chunk_seconds": 5.0}``).
+        overrides_must_match : bool
+            Refuse overrides of keys the folder does not have (else leave them
+            out with a warning).
+        download_only : bool
+            Only link the files into ``savedir``; returns None.
+        local_strategy : speechbrain.utils.fetching.LocalStrategy, optional
+            How the files are put into ``savedir`` (default: links).
         **kwargs : dict
-            Passed to the constructor (``run_opts``, ``freeze_params``).
+            Passed to the constructor (``run_opts``, ``freeze_params``);
+            SpeechBrain's hub and code arguments (``fetch_config``,
+            ``huggingface_cache_dir``, ``use_auth_token``, ``revision``,
+            ``pymodule_file``) have nothing to do here and are ignored with a
+            warning.
 
         Returns
         -------
-        DiffGMMEnhancement
-        """
-        from diffgmm_sb.inference.model_folder import load_model_folder
+        DiffGMMEnhancement, or None with ``download_only``
 
+        Example
+        -------
+        >>> from diffgmm_sb.inference.enhance import DEFAULT_MODEL
+        >>> enhancer = DiffGMMEnhancement.from_hparams(
+        ...     DEFAULT_MODEL, fetch_config=None, huggingface_cache_dir="x"
+        ... )
+        >>> enhancer.enhance_batch(torch.zeros(1, 1600)).shape
+        torch.Size([1, 1600])
+        >>> DiffGMMEnhancement.from_hparams("speechbrain/some-model")
+        Traceback (most recent call last):
+        ...
+        diffgmm_sb.inference.model_folder.ModelFolderError: speechbrain/some-model: no such local model folder; ...
+        """
+        from diffgmm_sb.inference.model_folder import _fetch_model_files, load_model_folder
+
+        ignored = sorted(set(kwargs) & set(IGNORED_LOADER_ARGUMENTS))
+        if ignored:
+            logger.warning(
+                "DiffGMMEnhancement.from_hparams: %s ignored (local folders only, no code "
+                "from the folder is run)",
+                ", ".join(ignored),
+            )
+        kwargs = {k: v for k, v in kwargs.items() if k not in IGNORED_LOADER_ARGUMENTS}
+        if download_only:
+            _fetch_model_files(source, savedir, hparams_file, local_strategy)
+            return None
         hparams, modules = load_model_folder(
-            source, savedir=savedir, hparams_file=hparams_file, overrides=overrides
+            source,
+            savedir=savedir,
+            hparams_file=hparams_file,
+            overrides=overrides,
+            overrides_must_match=overrides_must_match,
+            local_strategy=local_strategy,
         )
         return cls(modules=modules, hparams=hparams, **kwargs)
 
@@ -256,8 +317,9 @@ class DiffGMMEnhancement(Pretrained):
     def enhance_file(self, filename, output_filename=None, steps=None, mode=None):
         """Enhances an audio file of any rate, length and channel count.
 
-        Returns the enhanced ``[channels, time]`` tensor at the file's rate;
-        writes it when ``output_filename`` is given (in the format its
+        Returns the enhanced audio at the file's rate, ``[time]`` for a mono
+        file as SpeechBrain's ``enhance_file`` returns it, ``[channels, time]``
+        for a multichannel one (each channel enhanced); writes it when ``output_filename`` is given (in the format its
         extension names, else the input's; the input's subtype where that
         format allows it), under a temporary name then renamed. For very long
         files prefer ``enhance_to_file``, which does not keep the audio.
@@ -269,7 +331,8 @@ class DiffGMMEnhancement(Pretrained):
         """
         blocks = []
         self._enhance_file(filename, output_filename, steps, mode, blocks.append)
-        return torch.cat(blocks, dim=-1)
+        enhanced = torch.cat(blocks, dim=-1)
+        return enhanced[0] if enhanced.shape[0] == 1 else enhanced
 
     def enhance_to_file(self, filename, output_filename, steps=None, mode=None):
         """Enhances a file into ``output_filename`` chunk by chunk (bounded memory).

@@ -22,6 +22,7 @@ Authors
 """
 
 import functools
+import logging
 import os
 
 import torch
@@ -31,6 +32,8 @@ from speechbrain.utils.fetching import FetchConfig, fetch
 
 from diffgmm_sb.model.diffusion import SAMPLER_MODES
 from diffgmm_sb.training.checkpoints import CheckpointError, load_state_dict_file
+
+logger = logging.getLogger(__name__)
 
 # The network wiring of each kind: above NETWORK_MODULES its plain values
 # (the defaults, stored in a model folder), below it the modules.
@@ -313,50 +316,66 @@ def write_model_folder(out_folder, values, state_dict):
     return out_folder
 
 
-def _fetch_model_files(source, savedir, hparams_file):
-    """Local paths of a model folder's hyperparameters and weights."""
+def _fetch_model_files(source, savedir, hparams_file, local_strategy=None):
+    """Local paths of a model folder's hyperparameters and weights.
+
+    A local folder is read in place, or linked (copied, with
+    ``local_strategy``) into ``savedir``; nothing is ever downloaded.
+    """
     names = (hparams_file, "diffgmm.ckpt")
     source = str(source)
-    if os.path.isdir(source):
-        for name in names:
-            if not os.path.isfile(os.path.join(source, name)):
-                raise ModelFolderError(
-                    f"{source}: no {name}; not a DiffGMM model folder "
-                    "(python -m diffgmm_sb.inference.export RUN_FOLDER MODEL_FOLDER makes one)"
-                )
-        if savedir is None:
-            return [os.path.join(source, name) for name in names]
-        # Re-linked each time: a stale file of another model is never reused.
-        config = FetchConfig(overwrite=True)
-    elif os.path.exists(source) or savedir is None:
-        raise ModelFolderError(f"{source}: not a model folder")
-    else:
-        config = FetchConfig()
+    if not os.path.isdir(source):
+        raise ModelFolderError(
+            f"{source}: no such local model folder; diffgmm-sb loads local folders only "
+            f"and never downloads: fetch a hub model yourself (e.g. huggingface-cli "
+            f"download {source} --local-dir my_model) or export a run (python -m "
+            f"diffgmm_sb.inference.export RUN_FOLDER my_model), then pass that folder"
+        )
+    for name in names:
+        if not os.path.isfile(os.path.join(source, name)):
+            raise ModelFolderError(
+                f"{source}: no {name}; not a DiffGMM model folder "
+                "(python -m diffgmm_sb.inference.export RUN_FOLDER MODEL_FOLDER makes one)"
+            )
+    if savedir is None:
+        return [os.path.join(source, name) for name in names]
+    # Re-linked each time: a stale file of another model is never reused.
+    options = {"fetch_config": FetchConfig(overwrite=True, allow_network=False)}
+    if local_strategy is not None:
+        options["local_strategy"] = local_strategy
     try:
         return [
-            str(fetch(name, source=source, savedir=savedir, fetch_config=config))
-            for name in names
+            str(fetch(name, source=source, savedir=savedir, **options)) for name in names
         ]
-    except Exception as err:  # network, hub and file errors alike
-        raise ModelFolderError(f"{source}: cannot fetch the model files ({err})") from err
+    except (OSError, ValueError) as err:
+        raise ModelFolderError(f"{savedir}: cannot link the model files ({err})") from err
 
 
 def load_model_folder(
-    source, savedir=None, hparams_file="hyperparams.yaml", overrides=None
+    source,
+    savedir=None,
+    hparams_file="hyperparams.yaml",
+    overrides=None,
+    overrides_must_match=True,
+    local_strategy=None,
 ):
     """Builds the ``DiffGMM`` of a model folder without executing anything in it.
 
     Arguments
     ---------
     source : str
-        A model folder, or a remote source ``speechbrain.utils.fetching`` knows.
+        A local model folder.
     savedir : str, optional
-        Where to link or download the files (a local folder is read in place
-        when not given).
+        Where to link the files (the folder is read in place when not given).
     hparams_file : str
         Name of the hyperparameter file.
     overrides : dict, optional
         Replacement values (e.g. ``{"chunk_seconds": 5.0}``), checked too.
+    overrides_must_match : bool
+        Refuse overrides of keys a model folder does not have (else they are
+        left out, with a warning).
+    local_strategy : speechbrain.utils.fetching.LocalStrategy, optional
+        How the files are put into ``savedir`` (default: SpeechBrain's, links).
 
     Returns
     -------
@@ -370,7 +389,15 @@ def load_model_folder(
     ModelFolderError, diffgmm_sb.training.checkpoints.CheckpointError
         Naming the file and what is wrong with it.
     """
-    hparams_path, weights_path = _fetch_model_files(source, savedir, hparams_file)
+    hparams_path, weights_path = _fetch_model_files(
+        source, savedir, hparams_file, local_strategy
+    )
+    if overrides and not overrides_must_match:
+        known = {*network_keys("spectral"), *network_keys("wave"), *INFERENCE_DEFAULTS}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            logger.warning("%s: overrides left out: %s", hparams_path, ", ".join(unknown))
+        overrides = {k: v for k, v in overrides.items() if k in known}
     values = read_network_values(
         hparams_path, INFERENCE_DEFAULTS, defaults=INFERENCE_DEFAULTS, overrides=overrides
     )

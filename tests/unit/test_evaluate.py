@@ -225,3 +225,18 @@ def test_speechbrain_interface_outputs_are_brought_to_the_input_rate_and_length(
     assert (info.samplerate, info.frames) == (22050, 12345)
     assert len(failures) == 1 and failures[0].startswith(bad + ": ")
     assert not conform(written[noisy], 22050, 12345)  # already matching: untouched
+
+
+def test_without_csv_or_output_nothing_is_written_to_the_current_folder(
+    tmp_path, monkeypatch, capsys
+):
+    clean, enhanced = tmp_path / "clean", tmp_path / "enh"
+    for folder in (clean, enhanced):
+        folder.mkdir()
+        _write(folder / "a.wav", _speech()[:8000])
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert E.main(["--clean-dir", str(clean), "--enhanced-dir", str(enhanced)]) == 0
+    assert os.listdir(work) == []
+    assert "per-file scores: not written (--csv FILE)" in capsys.readouterr().out

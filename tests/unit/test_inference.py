@@ -79,7 +79,7 @@ def test_file_round_trip_keeps_rate_length_channels(enhancer, tmp_path, rate, ch
     src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
     sf.write(src, data, rate, subtype="PCM_16")
     out = enhancer.enhance_file(str(src), output_filename=str(dst))
-    assert out.shape == (channels, n)
+    assert out.shape == ((n,) if channels == 1 else (channels, n))
     info = sf.info(dst)
     assert (info.samplerate, info.frames, info.channels) == (rate, n, channels)
     assert info.subtype == "PCM_16"
@@ -149,3 +149,41 @@ def test_cli_plot_writes_a_png_per_file(enhancer, tmp_path):
     assert code == 0
     png = (out / "in.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_from_hparams_takes_speechbrains_loader_arguments(enhancer, tmp_path, caplog):
+    """Applied (savedir, overrides, local_strategy, download_only) or ignored with a warning."""
+    from speechbrain.utils.fetching import FetchConfig, LocalStrategy
+
+    folder = enhancer.hparams.savedir
+    assert (
+        DiffGMMEnhancement.from_hparams(
+            source=folder, savedir=str(tmp_path / "d"), download_only=True
+        )
+        is None
+    )
+    assert sorted(os.listdir(tmp_path / "d")) == ["diffgmm.ckpt", "hyperparams.yaml"]
+    copied = DiffGMMEnhancement.from_hparams(
+        source=folder,
+        savedir=str(tmp_path / "c"),
+        local_strategy=LocalStrategy.COPY,
+        fetch_config=FetchConfig(),
+        huggingface_cache_dir=str(tmp_path / "hf"),
+        overrides={"chunk_seconds": 2.0, "not_a_key": 1},
+        overrides_must_match=False,
+    )
+    assert not os.path.islink(tmp_path / "c" / "diffgmm.ckpt")
+    assert copied.hparams.chunk_seconds == 2.0
+    assert "fetch_config, huggingface_cache_dir ignored" in caplog.text
+    assert "overrides left out: not_a_key" in caplog.text
+    with pytest.raises(ValueError, match="cannot override not_a_key"):
+        DiffGMMEnhancement.from_hparams(source=folder, overrides={"not_a_key": 1})
+
+
+def test_a_hub_id_gets_one_line_saying_local_folders_only():
+    with pytest.raises(ValueError) as caught:
+        DiffGMMEnhancement.from_hparams(source="speechbrain/metricgan-plus-voicebank")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("speechbrain/metricgan-plus-voicebank: no such local model")
+    assert "never downloads" in message and "huggingface-cli download" in message
