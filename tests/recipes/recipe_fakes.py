@@ -12,6 +12,8 @@
   and the internet unreachable.
 """
 
+import csv
+import glob
 import importlib.util
 import json
 import os
@@ -153,23 +155,30 @@ def make_birdsounds(folder, rate=22050, seconds=1.0, shorter=37, seed=0):
     return folder
 
 
-# One short epoch (as in the root test), and networks small enough for it.
-SHORT = [
-    "--number_of_epochs=1",
-    "--batch_size=2",
-    "--segment_seconds=0.5",
-    "--train_dataloader_opts={batch_size: 2, shuffle: True, num_workers: 0}",
-]
-TINY = {
-    "diffgmm.yaml": [
-        "--front_channels=16",
-        "--unet_channels=[32, 48]",
-        "--unet_strides=[4, 2]",
-        "--emb_dim=32",
-        "--head_channels=8",
-    ],
-    "metricgan_generator.yaml": ["--num_layers=1"],
-}
+# The data loader of the tests: no worker processes (the recipes use 4).
+TEST_LOADER = "--train_dataloader_opts={batch_size: 2, shuffle: True, num_workers: 0}"
+
+
+def debug_flags(recipe, hparams):
+    """The ``test_debug_flags`` of ``recipes/<recipe>/hparams/<hparams>`` in tests/recipes/*.csv.
+
+    SpeechBrain's recipe tests run each recipe with these flags (one short
+    epoch, a tiny network); so do these tests.
+
+    Example
+    -------
+    >>> debug_flags("BirdSoundsDenoising/enhance/DiffGMM", "diffgmm.yaml")[0]
+    '--number_of_epochs=1'
+    """
+    hparam_file = f"recipes/{recipe}/hparams/{hparams}"
+    for path in glob.glob(os.path.join(ROOT, "tests", "recipes", "*.csv")):
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f, skipinitialspace=True):
+                if row["Hparam_file"].strip() == hparam_file:
+                    return row["test_debug_flags"].split()
+    raise KeyError(f"{hparam_file} is in no tests/recipes/*.csv")
+
+
 # Any download attempt fails fast.
 OFFLINE = {
     "HTTP_PROXY": "http://127.0.0.1:9",
@@ -198,8 +207,8 @@ def run_copied_recipe(
         f"hparams/{hparams}",
         f"--data_folder={data_folder}",
         f"--output_folder={output_folder}",
-        *SHORT,
-        *TINY[hparams],
+        *debug_flags(recipe, hparams),
+        TEST_LOADER,
     ]
     env = {**os.environ, **OFFLINE, "PYTHONPATH": ROOT}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=copy)

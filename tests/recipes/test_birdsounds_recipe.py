@@ -23,7 +23,7 @@ from recipe_fakes import (
 
 from diffgmm_sb.data.manifests import ManifestError
 
-RECIPE = os.path.join(ROOT, "recipes", "BirdSoundsDenoising")
+RECIPE = os.path.join(ROOT, "recipes", "BirdSoundsDenoising", "enhance", "DiffGMM")
 
 
 prepare = load_script(RECIPE, "birdsounds_prepare")
@@ -102,7 +102,9 @@ def test_split_folders_are_found_in_any_case_and_unmatched_files_named(tmp_path)
 def test_recipe_end_to_end_scores_sdr(tmp_path):
     data = make_birdsounds(str(tmp_path / "BirdSoundsDenoising"))
     out = tmp_path / "out"
-    run_copied_recipe("BirdSoundsDenoising", str(tmp_path / "sb"), data, str(out))
+    run_copied_recipe(
+        "BirdSoundsDenoising/enhance/DiffGMM", str(tmp_path / "sb"), data, str(out)
+    )
 
     log = (out / "train_log.txt").read_text()
     assert log.count("epoch: 1") == 1 and "valid sdr" in log and "test sdr" in log

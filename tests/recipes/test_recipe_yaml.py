@@ -27,9 +27,8 @@ DIFFGMM_YAMLS = [y for y in RECIPE_YAMLS if y.endswith("diffgmm.yaml")]
 
 def test_every_recipe_is_checked():
     assert ("hparams/diffgmm.yaml", "train.py") in PAIRS
-    assert os.path.join("recipes", "BirdSoundsDenoising", "hparams", "diffgmm.yaml") in (
-        RECIPE_YAMLS
-    )
+    birdsounds = os.path.join("recipes", "BirdSoundsDenoising", "enhance", "DiffGMM")
+    assert os.path.join(birdsounds, "hparams", "diffgmm.yaml") in RECIPE_YAMLS
     voicebank = os.path.join("recipes", "Voicebank", "enhance", "DiffGMM", "hparams")
     assert os.path.join(voicebank, "diffgmm.yaml") in DIFFGMM_YAMLS
     assert os.path.join(voicebank, "metricgan_generator.yaml") in RECIPE_YAMLS
