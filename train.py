@@ -9,7 +9,8 @@ To run this recipe, do the following:
 > python train.py hparams/diffgmm.yaml
 
 The first run builds the starter corpus (Debian packages, fetched once with
-apt-get) into ``data_folder``. Any hyperparameter can be overridden on the
+apt-get) into ``data_folder``; ``--own_corpus=DIR`` builds one from your own
+speech and noise folders instead (any system). Any hyperparameter can be overridden on the
 command line, e.g. ``--num_components=1`` for the single-Gaussian baseline.
 
 Rerunning the same command after the run was killed resumes it from its
@@ -31,6 +32,8 @@ from speechbrain.dataio.sampler import ReproducibleWeightedRandomSampler
 from speechbrain.utils.distributed import run_on_main
 
 from diffgmm_sb.data.audio import AudioError
+from diffgmm_sb.data.debian_sources import SourceUnavailable
+from diffgmm_sb.data.folder_corpus import prepare_folder_corpus
 from diffgmm_sb.data.manifests import (
     ManifestError,
     dataio_prep,
@@ -63,14 +66,24 @@ def main():
     real_folder = hparams["real_test_folder"]
     if real_folder and not os.path.isdir(real_folder):
         raise ManifestError(f"real_test_folder {real_folder}: no such folder")
-    run_on_main(
-        prepare_starter_corpus,
-        kwargs={
-            "data_folder": hparams["data_folder"],
-            "cache_folder": hparams["cache_folder"],
-            "skip_prep": hparams["skip_prep"],
-        },
-    )
+    if hparams["skip_prep"]:
+        pass
+    elif hparams["own_corpus"]:
+        run_on_main(
+            prepare_folder_corpus,
+            kwargs={
+                "data_folder": hparams["data_folder"],
+                "corpus_folder": hparams["own_corpus"],
+            },
+        )
+    else:
+        run_on_main(
+            prepare_starter_corpus,
+            kwargs={
+                "data_folder": hparams["data_folder"],
+                "cache_folder": hparams["cache_folder"],
+            },
+        )
     datasets = dataio_prep(
         {
             "data_folder": hparams["data_folder"],
@@ -133,7 +146,7 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except (AudioError, CheckpointError) as err:
+    except (AudioError, CheckpointError, SourceUnavailable) as err:
         logger.error("%s", err)
         sys.exit(f"train.py: error: {err}")
     leave_process_group()

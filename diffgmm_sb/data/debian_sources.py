@@ -39,8 +39,9 @@ def fetch_package(package, cache_dir):
     if shutil.which("apt-get") is None:
         raise SourceUnavailable(
             f"cannot fetch the Debian package '{package}': apt-get is not available "
-            f"on this machine. Put its .deb into {cache_dir}, or point data_folder "
-            "at your own prepared data (see README.md, 'Your own data')."
+            "(not a Debian/Ubuntu machine); build the corpus from your own recordings "
+            "instead: --own_corpus=DIR --data_folder=data/own, with DIR/speech/<speaker>/ "
+            f"and DIR/noise/<category>/ (or put the .deb into {cache_dir})"
         )
     proc = subprocess.run(
         ["apt-get", "download", package],

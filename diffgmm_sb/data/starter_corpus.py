@@ -362,9 +362,9 @@ def skipped_summary(skipped):
     )
 
 
-def speaker_inventory(by_speaker):
+def speaker_inventory(by_speaker, speaker_split=SPEAKER_SPLIT):
     """One entry per speaker: split, credited reader, minutes, sources, licences."""
-    split_of = {spk: split for split, spks in SPEAKER_SPLIT.items() for spk in spks}
+    split_of = {spk: split for split, spks in speaker_split.items() for spk in spks}
     credits = {f"klettres_{k}": v for k, v in KLETTRES_VOICES.items()}
     credits.update({src.speaker: src.reader for src in SPEECH_SOURCES})
     return {
@@ -518,8 +518,17 @@ def _collect_noise(data_folder, cache_folder, rng):
                     ),
                 )
             )
+    return write_noise(data_folder, [*_split_noise(recorded), *made])
+
+
+def write_noise(data_folder, items):
+    """Writes ``(split, (name, wav, category, source, licence))`` noise; returns records.
+
+    Each file goes to ``noise/<split>/<category>/``; the records are the
+    entries of ``noise.json``.
+    """
     records = {}
-    for split, (name, wav, category, source, licence) in [*_split_noise(recorded), *made]:
+    for split, (name, wav, category, source, licence) in items:
         stem = os.path.splitext(name)[0]
         uid = f"{split}_{category}_{stem}"
         out = os.path.join(data_folder, "noise", split, category, uid + ".wav")
@@ -570,6 +579,51 @@ def _mix_split(data_folder, split, utterances, noise_records, snr_range, rng, co
     return manifest
 
 
+def write_corpus(
+    data_folder,
+    by_speaker,
+    speaker_split,
+    noise_records,
+    rng,
+    min_eval_seconds,
+    snr_range,
+    num_valid,
+    num_test,
+):
+    """Writes a corpus's manifests from its speech records and noise records.
+
+    ``train.json`` (the clean speech of the training speakers), ``valid.json``
+    and ``test.json`` (``num_valid`` / ``num_test`` utterances of at least
+    ``min_eval_seconds`` of their speakers, mixed with held-out noise at SNRs
+    drawn from ``snr_range``), ``noise_train.json``, ``speakers.json``, and
+    ``noise.json`` last: it marks completion.
+    """
+    train = {
+        u["id"]: {k: v for k, v in u.items() if k != "id"}
+        for spk in speaker_split["train"]
+        for u in by_speaker.get(spk, [])
+    }
+    splits = {}
+    for split, count in (("valid", num_valid), ("test", num_test)):
+        utts = [
+            u
+            for spk in speaker_split[split]
+            for u in by_speaker.get(spk, [])
+            if u["length"] >= min_eval_seconds
+        ]
+        splits[split] = _mix_split(
+            data_folder, split, utts, noise_records, snr_range, rng, count
+        )
+    noise_train = {k: v for k, v in noise_records.items() if v["split"] == "train"}
+    speakers = speaker_inventory(by_speaker, speaker_split)
+    _write_json(os.path.join(data_folder, "speakers.json"), speakers)
+    _write_json(os.path.join(data_folder, "noise_train.json"), noise_train)
+    _write_json(os.path.join(data_folder, "train.json"), train)
+    _write_json(os.path.join(data_folder, "valid.json"), splits["valid"])
+    _write_json(os.path.join(data_folder, "test.json"), splits["test"])
+    _write_json(os.path.join(data_folder, "noise.json"), noise_records)
+
+
 def prepare_starter_corpus(
     data_folder,
     cache_folder=None,
@@ -616,30 +670,16 @@ def prepare_starter_corpus(
         for job in unpacking:
             job.result()
     noise_records = _collect_noise(data_folder, cache_folder, rng)
-    train = {
-        u["id"]: {k: v for k, v in u.items() if k != "id"}
-        for spk in SPEAKER_SPLIT["train"]
-        for u in by_speaker.get(spk, [])
-    }
-    splits = {}
-    for split, count in (("valid", num_valid), ("test", num_test)):
-        utts = [
-            u
-            for spk in SPEAKER_SPLIT[split]
-            for u in by_speaker.get(spk, [])
-            if u["length"] >= min_eval_seconds
-        ]
-        splits[split] = _mix_split(
-            data_folder, split, utts, noise_records, snr_range, rng, count
-        )
-    noise_train = {k: v for k, v in noise_records.items() if v["split"] == "train"}
-    _write_json(os.path.join(data_folder, "speakers.json"), speaker_inventory(by_speaker))
-    _write_json(os.path.join(data_folder, "noise_train.json"), noise_train)
-    _write_json(os.path.join(data_folder, "train.json"), train)
-    _write_json(os.path.join(data_folder, "valid.json"), splits["valid"])
-    _write_json(os.path.join(data_folder, "test.json"), splits["test"])
-    # noise.json (the full noise inventory) is written last: it marks completion.
-    _write_json(os.path.join(data_folder, "noise.json"), noise_records)
+    split = {"snr_range": snr_range, "num_valid": num_valid, "num_test": num_test}
+    write_corpus(
+        data_folder,
+        by_speaker,
+        SPEAKER_SPLIT,
+        noise_records,
+        rng,
+        min_eval_seconds,
+        **split,
+    )
     if skipped:
         logger.warning(
             "starter corpus: built without %d source file(s) that cannot be decoded "
