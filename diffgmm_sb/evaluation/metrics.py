@@ -10,10 +10,20 @@ Authors
  * diffgmm-sb developers 2026
 """
 
+import importlib
+
 import numpy as np
 import torch
-from pesq import NoUtterancesError, PesqError, pesq
-from pystoi import stoi as pystoi_stoi
+
+
+def _eval_package(name):
+    """``pesq`` or ``pystoi``, imported on first use (the ``[eval]`` extra)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise ImportError(
+            f"PESQ and STOI need the {name} package: pip install 'diffgmm-sb[eval]'"
+        ) from err
 
 
 def _trimmed(pred, target, lengths):
@@ -29,11 +39,12 @@ def _trimmed(pred, target, lengths):
 
 
 def _pesq(pred, target, lengths, sample_rate, mode):
+    pesq = _eval_package("pesq")
     scores = []
     for p, t in _trimmed(pred, target, lengths):
         try:
-            scores.append(pesq(sample_rate, t, p, mode))
-        except (NoUtterancesError, PesqError):
+            scores.append(pesq.pesq(sample_rate, t, p, mode))
+        except (pesq.NoUtterancesError, pesq.PesqError):
             scores.append(float("nan"))
     return torch.tensor(scores)
 
@@ -73,7 +84,7 @@ def stoi(pred, target, lengths=None, sample_rate=16000, extended=False):
     """
     return torch.tensor(
         [
-            pystoi_stoi(t, p, sample_rate, extended=extended)
+            _eval_package("pystoi").stoi(t, p, sample_rate, extended=extended)
             for p, t in _trimmed(pred, target, lengths)
         ]
     )
