@@ -22,7 +22,7 @@ def _eval_package(name):
         return importlib.import_module(name)
     except ImportError as err:
         raise ImportError(
-            f"PESQ and STOI need the {name} package: pip install 'diffgmm-sb[eval]'"
+            f"PESQ and STOI need the {name} package: pip install {name} (the [eval] extra)"
         ) from err
 
 

@@ -5,7 +5,7 @@ enhanced spectrograms (as in the paper's figures) and, beside them, the noise
 distribution the model estimated at the first reverse step (the Gaussian
 mixture, averaged over time) over the histogram of the noise it actually
 removed (``noisy - enhanced``). Needs ``matplotlib``
-(``pip install diffgmm-sb[plot]``); the rest of the package does not.
+(the ``[plot]`` extra); the rest of the package does not.
 
 Authors
  * diffgmm-sb developers 2026
@@ -100,7 +100,7 @@ def plot_enhancement(model, noisy, enhanced, rate, path, title=""):
         from matplotlib import pyplot as plt
     except ImportError as err:
         raise RuntimeError(
-            "--plot needs matplotlib: pip install 'diffgmm-sb[plot]'"
+            "--plot needs matplotlib: pip install matplotlib (the [plot] extra)"
         ) from err
     n = min(noisy.shape[-1], int(MAX_PLOT_SECONDS * rate))
     noisy, enhanced = noisy[:n].float(), enhanced[:n].float()

@@ -240,3 +240,23 @@ def test_without_csv_or_output_nothing_is_written_to_the_current_folder(
     assert E.main(["--clean-dir", str(clean), "--enhanced-dir", str(enhanced)]) == 0
     assert os.listdir(work) == []
     assert "per-file scores: not written (--csv FILE)" in capsys.readouterr().out
+
+
+def test_scoring_without_the_eval_extra_names_the_package(monkeypatch):
+    """pip install . (no extras) enhances; scoring then says what to install."""
+    import importlib
+
+    from diffgmm_sb.evaluation import metrics
+
+    real = importlib.import_module
+
+    def no_pesq(name, *args):
+        if name == "pesq":
+            raise ImportError("No module named 'pesq'")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", no_pesq)
+    wav = torch.randn(1, 16000) * 0.1
+    with pytest.raises(ImportError, match=r"pip install pesq \(the \[eval\] extra\)"):
+        metrics.pesq_wb(wav, wav)
+    assert float(metrics.si_sdr(wav, wav)[0]) > 100  # no pesq needed
