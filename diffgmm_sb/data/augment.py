@@ -18,12 +18,11 @@ differs where it was measured (``benchmarks/augment_vs_speechbrain.py``):
   come from recorded noise in the starter corpus (44 of its 92 training files);
   drawing the category first gives 73 % (11 of 15 categories), so the many
   small generated files do not crowd out the real recordings. It also has no
-  second noise of another category and leaves the clean target unscaled when
-  the mixture would clip (``mix_at_snr`` scales both).
-* ``SpeedPerturb`` draws one speed per batch (here: per pair), in whole
-  percents (here also 1.125), and resamples the whole signal: 5.7 ms for a
-  60 s noise file against 0.47 ms for ``change_speed``, which cuts the excerpt
-  first.
+  second noise of another category, and normalising a mixture that would clip
+  it does not scale the clean target with it (``mix_at_snr`` scales both).
+* ``SpeedPerturb`` draws one speed per batch (here: per pair) and resamples
+  the whole signal: 4-5 ms for a 60 s noise file against 0.3-0.5 ms for
+  ``change_speed``, which cuts the excerpt first.
 * ``AddReverb`` needs recorded impulse responses, which the corpus does not
   have (``synthetic_rir`` makes one); nothing there shelves the spectrum
   (``random_shelves``) or low-passes the pair. The filters themselves are
