@@ -21,6 +21,8 @@ import torch
 import torchaudio.functional as AF
 from tqdm import tqdm
 
+from diffgmm_sb.data.audio import AtomicAudioWriter, read_audio
+
 INTERFACES = {
     "diffgmm": "diffgmm_sb.inference.interface.DiffGMMEnhancement",
     "spectral_mask": "speechbrain.inference.enhancement.SpectralMaskEnhancement",
@@ -83,19 +85,15 @@ def conform(path, rate, length):
     info = sf.info(path)
     if info.samplerate == rate and info.frames == length:
         return False
-    wav, _ = sf.read(path, dtype="float32", always_2d=True)
-    wav = torch.from_numpy(wav.T.copy())
+    wav, _ = read_audio(path)
     if info.samplerate != rate:
         wav = AF.resample(wav, info.samplerate, rate)
     if wav.shape[-1] >= length:
         wav = wav[:, :length]
     else:
         wav = torch.nn.functional.pad(wav, (0, length - wav.shape[-1]))
-    tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.part")
-    sf.write(
-        tmp, wav.clamp(-1, 1).T.numpy(), rate, subtype=info.subtype, format=info.format
-    )
-    os.replace(tmp, path)
+    with AtomicAudioWriter(path, rate, wav.shape[0], info.format, info.subtype) as writer:
+        writer.write(wav)
     return True
 
 

@@ -171,13 +171,13 @@ def load_model(model_dir, device):
 
 def _first_seconds(path, seconds, rate):
     """The first ``seconds`` of channel 0 of ``path``, resampled to ``rate``."""
-    import torch
     import torchaudio.functional as AF
 
-    with sf.SoundFile(path) as f:
-        wav = f.read(int(seconds * f.samplerate), dtype="float32", always_2d=True)
-        wav = torch.from_numpy(wav[:, 0].copy())
-        return AF.resample(wav, f.samplerate, rate) if f.samplerate != rate else wav
+    from diffgmm_sb.data.audio import AudioFileReader
+
+    with AudioFileReader(path) as reader:
+        wav = reader.read(0, min(int(seconds * reader.rate), reader.frames))[0]
+        return AF.resample(wav, reader.rate, rate) if reader.rate != rate else wav
 
 
 def write_plot(enhancer, noisy_path, enhanced_path, png_path):
