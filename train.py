@@ -66,24 +66,19 @@ def main():
     real_folder = hparams["real_test_folder"]
     if real_folder and not os.path.isdir(real_folder):
         raise ManifestError(f"real_test_folder {real_folder}: no such folder")
-    if hparams["skip_prep"]:
-        pass
-    elif hparams["own_corpus"]:
-        run_on_main(
-            prepare_folder_corpus,
-            kwargs={
-                "data_folder": hparams["data_folder"],
-                "corpus_folder": hparams["own_corpus"],
-            },
-        )
-    else:
-        run_on_main(
-            prepare_starter_corpus,
-            kwargs={
-                "data_folder": hparams["data_folder"],
-                "cache_folder": hparams["cache_folder"],
-            },
-        )
+    # The corpus: your own folders (own_corpus), else the starter corpus.
+    if hparams["own_corpus"] and not hparams["skip_prep"]:
+        kwargs = {
+            "data_folder": hparams["data_folder"],
+            "corpus_folder": hparams["own_corpus"],
+        }
+        run_on_main(prepare_folder_corpus, kwargs=kwargs)
+    elif not hparams["skip_prep"]:
+        kwargs = {
+            "data_folder": hparams["data_folder"],
+            "cache_folder": hparams["cache_folder"],
+        }
+        run_on_main(prepare_starter_corpus, kwargs=kwargs)
     datasets = dataio_prep(
         {
             "data_folder": hparams["data_folder"],
