@@ -214,7 +214,7 @@ class DiffGMMEnhancement(Pretrained):
         ...
         diffgmm_sb.inference.model_folder.ModelFolderError: speechbrain/some-model: no such local model folder; ...
         """
-        from diffgmm_sb.inference.model_folder import _fetch_model_files, load_model_folder
+        from diffgmm_sb.inference.model_folder import fetch_model_files, load_model_folder
 
         ignored = sorted(set(kwargs) & set(IGNORED_LOADER_ARGUMENTS))
         if ignored:
@@ -225,7 +225,7 @@ class DiffGMMEnhancement(Pretrained):
             )
         kwargs = {k: v for k, v in kwargs.items() if k not in IGNORED_LOADER_ARGUMENTS}
         if download_only:
-            _fetch_model_files(source, savedir, hparams_file, local_strategy)
+            fetch_model_files(source, savedir, hparams_file, local_strategy)
             return None
         hparams, modules = load_model_folder(
             source,

@@ -193,11 +193,18 @@ def read_plain_values(path, keys, defaults=None, overrides=None):
     return _checked_values(path, _load_plain(path), keys, defaults, overrides)
 
 
-def _checked_values(path, data, keys, defaults=None, overrides=None):
-    """``read_plain_values`` on the already loaded mapping ``data`` of ``path``."""
+def _checked_values(path, data, keys, defaults=None, overrides=None, must_match=True):
+    """``read_plain_values`` on the already loaded mapping ``data`` of ``path``.
+
+    Overrides of keys outside ``keys`` are refused, or with ``must_match``
+    False left out with a warning.
+    """
     unknown = sorted(set(overrides or {}) - set(keys))
-    if unknown:
+    if unknown and must_match:
         raise ModelFolderError(f"{path}: cannot override {', '.join(unknown)}")
+    if unknown:
+        logger.warning("%s: overrides left out: %s", path, ", ".join(unknown))
+        overrides = {k: v for k, v in overrides.items() if k in keys}
     values = {}
     for key in keys:
         value = {**(defaults or {}), **data, **(overrides or {})}.get(key, _MISSING)
@@ -231,10 +238,10 @@ def _load_plain(path):
 
 
 # What a model folder adds to its network (this package's text, never the folder's).
-MODEL_TAIL = """
-# Inference settings (override at load time with overrides={...}).
-chunk_seconds: 10.0  # long inputs are enhanced in chunks of this length
-overlap_seconds: 0.5  # cross-faded overlap between chunks
+MODEL_TAIL = f"""
+# Inference settings (override at load time with overrides={{...}}).
+chunk_seconds: {INFERENCE_DEFAULTS["chunk_seconds"]}  # long inputs are enhanced in chunks of this length
+overlap_seconds: {INFERENCE_DEFAULTS["overlap_seconds"]}  # cross-faded overlap between chunks
 
 modules:
     diffgmm: !ref <diffgmm>
@@ -252,7 +259,9 @@ def model_yaml(values):
     return header + "\n" + network_file(values["network"])[1] + MODEL_TAIL
 
 
-def read_network_values(path, extra_keys=(), defaults=None, overrides=None):
+def read_network_values(
+    path, extra_keys=(), defaults=None, overrides=None, overrides_must_match=True
+):
     """``read_plain_values`` for the keys of the network kind of ``path``.
 
     The kind is the file's ``network``; training runs (and the first model
@@ -267,7 +276,7 @@ def read_network_values(path, extra_keys=(), defaults=None, overrides=None):
     network = _checked_values(path, data, ["network"], defaults=kind)["network"]
     keys = [*network_keys(network), *extra_keys]
     defaults = {**LATER_KEYS, **kind, **(defaults or {})}
-    return _checked_values(path, data, keys, defaults=defaults, overrides=overrides)
+    return _checked_values(path, data, keys, defaults, overrides, overrides_must_match)
 
 
 def network_kind(hparams):
@@ -316,7 +325,7 @@ def write_model_folder(out_folder, values, state_dict):
     return out_folder
 
 
-def _fetch_model_files(source, savedir, hparams_file, local_strategy=None):
+def fetch_model_files(source, savedir, hparams_file, local_strategy=None):
     """Local paths of a model folder's hyperparameters and weights.
 
     A local folder is read in place, or linked (copied, with
@@ -389,17 +398,15 @@ def load_model_folder(
     ModelFolderError, diffgmm_sb.training.checkpoints.CheckpointError
         Naming the file and what is wrong with it.
     """
-    hparams_path, weights_path = _fetch_model_files(
+    hparams_path, weights_path = fetch_model_files(
         source, savedir, hparams_file, local_strategy
     )
-    if overrides and not overrides_must_match:
-        known = {*network_keys("spectral"), *network_keys("wave"), *INFERENCE_DEFAULTS}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            logger.warning("%s: overrides left out: %s", hparams_path, ", ".join(unknown))
-        overrides = {k: v for k, v in overrides.items() if k in known}
     values = read_network_values(
-        hparams_path, INFERENCE_DEFAULTS, defaults=INFERENCE_DEFAULTS, overrides=overrides
+        hparams_path,
+        INFERENCE_DEFAULTS,
+        INFERENCE_DEFAULTS,
+        overrides,
+        overrides_must_match,
     )
     # Plain, checked values only, and this package's network.
     text = model_yaml({key: values[key] for key in network_keys(values["network"])})
