@@ -28,7 +28,6 @@ Authors
  * diffgmm-sb developers 2026
 """
 
-import os
 import re
 
 from speechbrain.utils.run_opts import RunOptions
@@ -37,9 +36,9 @@ import diffgmm_sb.training.brain
 import diffgmm_sb.training.mask_brain
 
 # The Brains that recipes hand their whole hparams to.
-BRAIN_SOURCES = tuple(
-    os.path.splitext(m.__file__)[0] + ".py"
-    for m in (diffgmm_sb.training.brain, diffgmm_sb.training.mask_brain)
+BRAIN_SOURCES = (
+    diffgmm_sb.training.brain.__file__,
+    diffgmm_sb.training.mask_brain.__file__,
 )
 
 SCRIPT_PATTERNS = (

@@ -6,11 +6,9 @@ NaN or infinite samples, raises ``AudioError`` with one line naming the file
 and the problem, never a traceback from deep inside. ``AtomicAudioWriter``
 and ``write_wav`` write under a temporary name and rename, so no half-written
 file is ever left under the output name. Compressed sources of the starter
-corpus are decoded with ``decode``: it goes through PyAV (FFmpeg), which reads every format the Debian
-sources use (G.722 prompts, Ogg Vorbis ambiences, 8 kHz WAV music), and
-resamples to the model's rate in the same pass. Writing is atomic: a file is
-written under a temporary name and renamed, so an interrupted preparation
-never leaves a half-written WAV behind. ``resample`` converts between any two
+corpus are decoded with ``decode``: it goes through PyAV (FFmpeg), which reads
+every format the Debian sources use (G.722 prompts, Ogg Vorbis ambiences, 8 kHz
+WAV music), and resamples to the model's rate in the same pass. ``resample`` converts between any two
 rates in time proportional to the signal, including rates such as 11127 Hz
 whose ratio to 16 kHz does not reduce.
 
@@ -330,7 +328,7 @@ def _output_format(path, fmt, subtype):
 
 
 def write_wav(path, wav, sample_rate=16000):
-    """Writes a mono float array as 16-bit PCM WAV, atomically.
+    """Writes a mono float array as 16-bit PCM WAV, atomically (``AtomicAudioWriter``).
 
     Example
     -------
@@ -340,10 +338,8 @@ def write_wav(path, wav, sample_rate=16000):
     >>> sf.info(path).frames
     160
     """
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".part"
-    sf.write(tmp, np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-    os.replace(tmp, path)
+    with AtomicAudioWriter(path, sample_rate, 1, "WAV", "PCM_16") as writer:
+        writer.write(torch.as_tensor(np.asarray(wav)).unsqueeze(0))
 
 
 def rms(wav):

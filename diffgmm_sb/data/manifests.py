@@ -27,6 +27,7 @@ from speechbrain.dataio.dataset import DynamicItemDataset
 
 from diffgmm_sb.data.audio import AudioError, read_mono, read_pair
 from diffgmm_sb.data.augment import NoisyMixer
+from diffgmm_sb.data.prepare import write_manifest
 
 # Problems listed in full in a ManifestError before the rest are counted.
 MAX_LISTED_PROBLEMS = 50
@@ -42,11 +43,6 @@ def _problem_list(what, problems):
     if len(problems) > MAX_LISTED_PROBLEMS:
         lines.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more")
     return f"{what}: {len(problems)} problem(s):\n" + "\n".join(lines)
-
-
-def _audio(path):
-    """A mono ``[time]`` waveform (``read_mono``); ``AudioError`` names a bad file."""
-    return read_mono(path)[0]
 
 
 def probe_audio(path, sample_rate):
@@ -203,9 +199,7 @@ def write_pairs_manifest(folder, json_path, sample_rate=16000):
         }
     if problems:
         raise ManifestError(_problem_list(folder, problems))
-    with open(json_path + ".part", "w") as f:
-        json.dump(entries, f, indent=2)
-    os.replace(json_path + ".part", json_path)
+    write_manifest(entries, json_path)
     return len(entries)
 
 
@@ -236,7 +230,7 @@ def _noise_pool(path, data_folder):
     pool = {}
     for entry in entries.values():
         noise_path = entry["noise_wav"].format(data_root=data_folder)
-        pool.setdefault(entry.get("category", "noise"), []).append(_audio(noise_path))
+        pool.setdefault(entry.get("category", "noise"), []).append(read_mono(noise_path)[0])
     return list(pool.values())
 
 
@@ -323,7 +317,7 @@ def dataio_prep(hparams):
         @sb.utils.data_pipeline.takes("clean_wav")
         @sb.utils.data_pipeline.provides("noisy_sig", "clean_sig")
         def mixing_pipeline(clean_wav):
-            clean = _audio(clean_wav)
+            clean = read_mono(clean_wav)[0]
             start, stop = random_crop(len(clean), segment)
             clean = clean[start:stop]
             noisy, clean = mixer(clean)

@@ -35,7 +35,6 @@ Authors
 """
 
 import glob
-import json
 import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +46,7 @@ from speechbrain.utils.logger import get_logger
 from diffgmm_sb.data import noise as synth
 from diffgmm_sb.data.audio import AudioError, decode, fit_length, mix_at_snr, rms, write_wav
 from diffgmm_sb.data.debian_sources import extract_members, fetch_package
+from diffgmm_sb.data.prepare import write_manifest
 
 logger = get_logger(__name__)
 SAMPLE_RATE = 16000
@@ -202,13 +202,6 @@ def _relative(path, root):
 def _manifest_path(path, data_folder):
     """A path in SpeechBrain manifest form: ``{data_root}/relative/path``."""
     return "{data_root}/" + _relative(path, data_folder)
-
-
-def _write_json(path, data):
-    tmp = path + ".part"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
 
 
 def _trim_silence(wav, threshold_db=-50.0, frame=400):
@@ -616,12 +609,12 @@ def write_corpus(
         )
     noise_train = {k: v for k, v in noise_records.items() if v["split"] == "train"}
     speakers = speaker_inventory(by_speaker, speaker_split)
-    _write_json(os.path.join(data_folder, "speakers.json"), speakers)
-    _write_json(os.path.join(data_folder, "noise_train.json"), noise_train)
-    _write_json(os.path.join(data_folder, "train.json"), train)
-    _write_json(os.path.join(data_folder, "valid.json"), splits["valid"])
-    _write_json(os.path.join(data_folder, "test.json"), splits["test"])
-    _write_json(os.path.join(data_folder, "noise.json"), noise_records)
+    write_manifest(speakers, os.path.join(data_folder, "speakers.json"))
+    write_manifest(noise_train, os.path.join(data_folder, "noise_train.json"))
+    write_manifest(train, os.path.join(data_folder, "train.json"))
+    write_manifest(splits["valid"], os.path.join(data_folder, "valid.json"))
+    write_manifest(splits["test"], os.path.join(data_folder, "test.json"))
+    write_manifest(noise_records, os.path.join(data_folder, "noise.json"))
 
 
 def prepare_starter_corpus(
